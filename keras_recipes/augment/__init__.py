@@ -1,0 +1,3 @@
+"""keras_recipes.augment."""
+
+__all__ = []

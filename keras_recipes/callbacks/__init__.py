@@ -1,0 +1,3 @@
+"""keras_recipes.callbacks."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Data tools: class weights, batching with augmentation, samplers."""
+
+__all__ = []

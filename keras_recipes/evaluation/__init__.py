@@ -1,0 +1,3 @@
+"""keras_recipes.evaluation."""
+
+__all__ = []

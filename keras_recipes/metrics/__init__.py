@@ -1,0 +1,3 @@
+"""keras_recipes.metrics."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""keras_recipes.models."""
+
+__all__ = []

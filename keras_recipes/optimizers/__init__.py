@@ -1,0 +1,3 @@
+"""keras_recipes.optimizers."""
+
+__all__ = []

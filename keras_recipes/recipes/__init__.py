@@ -1,0 +1,3 @@
+"""keras_recipes.recipes."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""keras_recipes.schedules."""
+
+__all__ = []

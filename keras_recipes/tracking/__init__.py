@@ -1,0 +1,3 @@
+"""keras_recipes.tracking."""
+
+__all__ = []

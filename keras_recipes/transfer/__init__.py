@@ -1,0 +1,3 @@
+"""keras_recipes.transfer."""
+
+__all__ = []

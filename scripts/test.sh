@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install everything into a fresh virtual environment and run the whole test
+# suite once per Keras backend, each in its own process.
+#   bash scripts/test.sh                 # all three backends
+#   BACKENDS="jax" bash scripts/test.sh  # one backend
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv-test}
+BACKENDS=${BACKENDS:-"tensorflow jax torch"}
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+
+start=$(date +%s)
+python3 -m venv --clear "$VENV" || exit 1
+"$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1
+"$VENV/bin/pip" install -q -e ".[test,tensorflow,jax,torch,tracking,tuning,plots]" \
+    || { echo "install failed"; exit 1; }
+# Real Fashion-MNIST for the end-to-end tests (Debian package; offline after).
+if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] \
+    && command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) \
+        >/dev/null 2>&1 || echo "note: dataset-fashion-mnist not installed"
+fi
+echo "install: $(( $(date +%s) - start ))s"
+
+status=0
+for backend in $BACKENDS; do
+    t0=$(date +%s)
+    echo "=== KERAS_BACKEND=$backend"
+    KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest -q -n 2 \
+        --durations=15 -p no:randomly tests || status=1
+    echo "=== $backend: $(( $(date +%s) - t0 ))s"
+done
+echo "total: $(( $(date +%s) - start ))s"
+exit $status
