@@ -1,3 +1,5 @@
 """Data tools: class weights, batching with augmentation, samplers."""
 
-__all__ = []
+from keras_recipes.data.class_weights import class_weights as class_weights
+
+__all__ = ["class_weights"]
