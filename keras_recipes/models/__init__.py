@@ -1,3 +1,5 @@
 """keras_recipes.models."""
 
-__all__ = []
+from keras_recipes.models.small_resnet import small_resnet as small_resnet
+
+__all__ = ["small_resnet"]
