@@ -2,4 +2,9 @@
 
 from keras_recipes.data.class_weights import class_weights as class_weights
 
-__all__ = ["class_weights"]
+from keras_recipes.data.samplers import MPerClassBatches as MPerClassBatches
+
+__all__ = [
+    "MPerClassBatches",
+    "class_weights",
+]

@@ -1,3 +1,17 @@
 """keras_recipes.evaluation."""
 
-__all__ = []
+from keras_recipes.evaluation.embeddings import (
+    export_projector as export_projector,
+)
+from keras_recipes.evaluation.embeddings import (
+    plot_embeddings as plot_embeddings,
+)
+from keras_recipes.evaluation.retrieval import (
+    retrieval_report as retrieval_report,
+)
+
+__all__ = [
+    "export_projector",
+    "plot_embeddings",
+    "retrieval_report",
+]

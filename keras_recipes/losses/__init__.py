@@ -15,12 +15,47 @@ from keras_recipes.losses.label_smoothing import (
 from keras_recipes.losses.poly import PolyLoss as PolyLoss
 from keras_recipes.losses.poly import poly_loss as poly_loss
 
+from keras_recipes.losses import distances as distances
+from keras_recipes.losses import miners as miners
+from keras_recipes.losses.arcface import ArcFace as ArcFace
+from keras_recipes.losses.contrastive import ContrastiveLoss as ContrastiveLoss
+from keras_recipes.losses.contrastive import (
+    contrastive_loss as contrastive_loss,
+)
+from keras_recipes.losses.multi_similarity import (
+    MultiSimilarityLoss as MultiSimilarityLoss,
+)
+from keras_recipes.losses.multi_similarity import (
+    multi_similarity_loss as multi_similarity_loss,
+)
+from keras_recipes.losses.ntxent import NTXentLoss as NTXentLoss
+from keras_recipes.losses.ntxent import ntxent_loss as ntxent_loss
+from keras_recipes.losses.supervised_contrastive import (
+    SupervisedContrastiveLoss as SupervisedContrastiveLoss,
+)
+from keras_recipes.losses.supervised_contrastive import (
+    supervised_contrastive_loss as supervised_contrastive_loss,
+)
+from keras_recipes.losses.triplet import TripletLoss as TripletLoss
+from keras_recipes.losses.triplet import triplet_loss as triplet_loss
+
 __all__ = [
+    "ArcFace",
     "ClassWeightedLoss",
+    "ContrastiveLoss",
     "FocalLoss",
     "LabelSmoothingCrossentropy",
+    "MultiSimilarityLoss",
+    "NTXentLoss",
     "PolyLoss",
+    "SupervisedContrastiveLoss",
+    "TripletLoss",
+    "contrastive_loss",
     "focal_loss",
     "label_smoothing_crossentropy",
+    "multi_similarity_loss",
+    "ntxent_loss",
     "poly_loss",
+    "supervised_contrastive_loss",
+    "triplet_loss",
 ]

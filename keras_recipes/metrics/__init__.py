@@ -1,3 +1,7 @@
 """keras_recipes.metrics."""
 
-__all__ = []
+from keras_recipes.metrics.retrieval import RecallAtK as RecallAtK
+
+__all__ = [
+    "RecallAtK",
+]
