@@ -1,3 +1,5 @@
-"""keras_recipes.optimizers."""
+"""Optimizer wrappers: Lookahead."""
 
-__all__ = []
+from keras_recipes.optimizers.lookahead import Lookahead as Lookahead
+
+__all__ = ["Lookahead"]
