@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import keras_recipes
-from tests.registry import exported_classes  # noqa: F401 (imports families)
 from keras_recipes.api_export import REGISTRY
+from tests.registry import exported_classes  # noqa: F401 (imports families)
 
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 

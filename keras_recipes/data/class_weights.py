@@ -45,8 +45,9 @@ def class_weights(y, method="balanced", beta=0.999, num_classes=None):
       `n_samples / (n_classes * count_c)`.
     - `"inverse_sqrt"`: `1 / sqrt(count_c)`, scaled so the weights sum to the
       number of classes.
-    - `"effective_number"`: Cui et al. (2019), `(1 - beta) / (1 - beta^count_c)`,
-      scaled so the weights sum to the number of classes.
+    - `"effective_number"`: Cui et al. (2019),
+      `(1 - beta) / (1 - beta^count_c)`, scaled so the weights sum to the
+      number of classes.
 
     The result is a `{class_id: weight}` dict covering every class id from 0
     to C - 1. It works as `model.fit(class_weight=...)`, as

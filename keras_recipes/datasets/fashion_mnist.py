@@ -77,7 +77,9 @@ def load_data():
     """
     folder = find_local_copy()
     if folder is not None:
-        arrays = {k: _read_idx(os.path.join(folder, f)) for k, f in FILES.items()}
+        arrays = {
+            k: _read_idx(os.path.join(folder, f)) for k, f in FILES.items()
+        }
         return (
             (arrays["x_train"], arrays["y_train"]),
             (arrays["x_test"], arrays["y_test"]),

@@ -48,7 +48,8 @@ class LabelSmoothingCrossentropy(RecipeLoss):
     Example:
 
     >>> loss = keras_recipes.losses.LabelSmoothingCrossentropy(0.1)
-    >>> round(float(loss(np.array([0, 1]), np.array([[0.9, 0.1], [0.3, 0.7]]))), 4)
+    >>> y_pred = np.array([[0.9, 0.1], [0.3, 0.7]])
+    >>> round(float(loss(np.array([0, 1]), y_pred)), 4)
     0.3071
 
     Reference:

@@ -59,7 +59,8 @@ class PolyLoss(RecipeLoss):
     Example:
 
     >>> loss = keras_recipes.losses.PolyLoss(epsilon=1.0)
-    >>> round(float(loss(np.array([1, 0]), np.array([[0.2, 0.8], [0.6, 0.4]]))), 4)
+    >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
+    >>> round(float(loss(np.array([1, 0]), y_pred)), 4)
     0.667
 
     Reference:

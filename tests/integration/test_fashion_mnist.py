@@ -2,7 +2,6 @@
 small CNN, and the model round-trips through `.keras` in safe mode."""
 
 import keras
-import numpy as np
 import pytest
 
 from keras_recipes.datasets import fashion_mnist
