@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv-test}
-BACKENDS=${BACKENDS:-"tensorflow jax torch"}
+BACKENDS=${BACKENDS-"tensorflow jax torch"}
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 
 start=$(date +%s)
@@ -14,11 +14,15 @@ python3 -m venv --clear "$VENV" || exit 1
 "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1
 "$VENV/bin/pip" install -q -e ".[test,tensorflow,jax,torch,tracking,tuning,plots]" \
     || { echo "install failed"; exit 1; }
-# Real Fashion-MNIST for the end-to-end tests (Debian package; offline after).
-if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] \
-    && command -v apt-get >/dev/null; then
-    (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) \
-        >/dev/null 2>&1 || echo "note: dataset-fashion-mnist not installed"
+# Debian packages: real Fashion-MNIST for the end-to-end tests, and Chromium
+# for the test that opens the HTML evaluation report headless.
+apt_missing=""
+[ -d /usr/share/datasets/fashion-mnist ] || apt_missing="dataset-fashion-mnist"
+command -v chromium >/dev/null || apt_missing="$apt_missing chromium"
+if [ -n "$apt_missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null
+then
+    (apt-get update -qq && apt-get install -y -qq $apt_missing) \
+        >/dev/null 2>&1 || echo "note: could not apt-get install $apt_missing"
 fi
 echo "install: $(( $(date +%s) - start ))s"
 
