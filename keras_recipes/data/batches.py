@@ -1,0 +1,189 @@
+"""Batches of NumPy arrays with vectorized augmentation, for `model.fit`."""
+
+import keras
+import numpy as np
+
+from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.utils.validation import check_number
+
+_MODULUS = 2**31 - 1
+
+
+def _derive_seed(base, epoch, index):
+    # A simple deterministic mix of (base, epoch, index) into [0, 2**31 - 1).
+    return int((base * 1_000_003 + epoch * 7_919 + index * 104_729 + 17)
+               % _MODULUS)
+
+
+def _to_numpy(x):
+    if isinstance(x, np.ndarray):
+        return x
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def _check_augment(augment):
+    if augment is None:
+        return []
+    items = augment if isinstance(augment, (list, tuple)) else [augment]
+    for item in items:
+        if isinstance(item, (keras.layers.MixUp, keras.layers.CutMix)):
+            raise ValueError(
+                f"Expected `keras_recipes.augment.{type(item).__name__}` "
+                f"instead of `keras.layers.{type(item).__name__}`, which "
+                "does not mix integer labels. Received: augment item "
+                f"{item!r}"
+            )
+        if not callable(item):
+            raise TypeError(
+                "Expected every item of `augment` to be a layer or a "
+                "callable `fn(images, labels) -> (images, labels)`. "
+                f"Received: {item!r} of type {type(item).__name__}"
+            )
+    return list(items)
+
+
+class _AugmentedBatches(keras.utils.PyDataset):
+    """The `keras.utils.PyDataset` returned by `keras_recipes.data.batches`.
+    """
+
+    def __init__(self, x, y, batch_size, augment, shuffle, seed, **kwargs):
+        super().__init__(**kwargs)
+        self.x = x
+        self.y = y
+        self.batch_size = batch_size
+        self.augment = augment
+        self.shuffle = shuffle
+        if seed is None:
+            seed = int(keras.ops.convert_to_numpy(
+                keras.random.randint((), 0, _MODULUS, seed=None)
+            ))
+        self.seed = seed
+        self.epoch = 0
+        self._order = self._make_order()
+
+    def _make_order(self):
+        n = len(self.x)
+        if not self.shuffle:
+            return np.arange(n)
+        generator = keras.random.SeedGenerator(
+            _derive_seed(self.seed, self.epoch, -1)
+        )
+        keys = keras.random.uniform((n,), seed=generator)
+        return np.argsort(_to_numpy(keys), kind="stable")
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    @property
+    def num_batches(self):
+        return len(self)
+
+    def __getitem__(self, index):
+        if index < 0 or index >= len(self):
+            raise IndexError(
+                f"Expected a batch index in [0, {len(self)}). "
+                f"Received: index={index}"
+            )
+        idx = self._order[index * self.batch_size:(index + 1) *
+                          self.batch_size]
+        images, labels = self.x[idx], self.y[idx]
+        if self.augment:
+            generator = keras.random.SeedGenerator(
+                _derive_seed(self.seed, self.epoch, index)
+            )
+            for item in self.augment:
+                images, labels = self._apply(item, images, labels, generator)
+            images, labels = _to_numpy(images), _to_numpy(labels)
+        return images, labels
+
+    @staticmethod
+    def _apply(item, images, labels, generator):
+        from keras_recipes.augment._base import BaseAugmentation
+
+        if isinstance(item, BaseAugmentation):
+            if item.mixes_labels:
+                return item((images, labels), training=True, seed=generator)
+            return item(images, training=True, seed=generator), labels
+        if isinstance(item, keras.layers.Layer):
+            return item(images, training=True), labels
+        out = item(images, labels)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise ValueError(
+                "Expected an augment callable to return (images, labels). "
+                f"Received: {type(out).__name__} from {item!r}"
+            )
+        return tuple(out)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = self._make_order()
+
+
+@keras_recipes_export("keras_recipes.data.batches")
+def batches(x, y, batch_size, augment=None, shuffle=True, seed=None,
+            **kwargs):
+    """Batch NumPy arrays, augmenting each whole batch, for `model.fit`.
+
+    Returns a `keras.utils.PyDataset`, which `model.fit` accepts on every
+    backend. Each epoch the order is reshuffled (when `shuffle`), every
+    batch goes through the `augment` items at once (vectorized, no loop
+    over images), and the final partial batch is kept. The shuffling and the
+    random draws of `keras_recipes.augment` layers depend only on
+    `(seed, epoch, batch index)`, so a given `seed` reproduces the same
+    batches, also with `workers > 1`.
+
+    `augment` items are applied in order:
+    - label-mixing layers (`keras_recipes.augment.MixUp`, `CutMix`,
+      `MixUpOrCutMix`) get `(images, labels)` and return float soft targets,
+      so compile with a loss that accepts them
+      (`keras.losses.CategoricalCrossentropy`,
+      `keras_recipes.losses.FocalLoss`, ...);
+    - other Keras layers (`keras_recipes.augment.RandAugment`,
+      `keras.layers.RandomFlip`, ...) get the images only;
+    - any other callable is called as `fn(images, labels)` and must return
+      `(images, labels)`, e.g. `keras_recipes.callbacks.ProgressiveResizing`.
+
+    Args:
+        x: images, a NumPy array (N, ...).
+        y: labels, a NumPy array (N, ...).
+        batch_size: batch size.
+        augment: a layer/callable or a list of them. Defaults to `None`.
+        shuffle: reshuffle every epoch. Defaults to `True`.
+        seed: integer seed for the order and the augmentation draws.
+            Defaults to `None` (drawn from Keras's global seed, so
+            `keras.utils.set_random_seed` makes it reproducible too).
+        **kwargs: passed to `keras.utils.PyDataset` (`workers`,
+            `use_multiprocessing`, `max_queue_size`).
+
+    Returns:
+        A `keras.utils.PyDataset` yielding `(images, labels)` NumPy batches.
+
+    Example:
+
+    >>> x = np.zeros((10, 8, 8, 3), dtype="uint8")
+    >>> y = np.arange(10) % 2
+    >>> data = keras_recipes.data.batches(
+    ...     x, y, batch_size=4, seed=0,
+    ...     augment=[keras_recipes.augment.MixUp(num_classes=2)])
+    >>> len(data), data[2][0].shape, data[0][1].shape
+    (3, (2, 8, 8, 3), (4, 2))
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    check_number("batch_size", batch_size, integer=True, min_value=1)
+    if len(x) != len(y):
+        raise ValueError(
+            "Expected `x` and `y` to have the same length. Received: "
+            f"len(x)={len(x)}, len(y)={len(y)}"
+        )
+    if len(x) == 0:
+        raise ValueError("Expected a non-empty `x`. Received: len(x)=0")
+    if not isinstance(shuffle, bool):
+        raise TypeError(
+            f"Expected `shuffle` to be a bool. Received: shuffle={shuffle!r}"
+        )
+    if seed is not None:
+        check_number("seed", seed, integer=True, min_value=0)
+    return _AugmentedBatches(
+        x, y, batch_size, _check_augment(augment), shuffle, seed, **kwargs
+    )
