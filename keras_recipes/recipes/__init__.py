@@ -1,3 +1,5 @@
-"""keras_recipes.recipes."""
+"""keras_recipes.recipes: serializable bundles of training choices."""
 
-__all__ = []
+from keras_recipes.recipes.recipe import Recipe as Recipe
+
+__all__ = ["Recipe"]

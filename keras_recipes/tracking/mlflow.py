@@ -47,7 +47,7 @@ class MLflowTracker(Tracker):
 
     A parameter may be logged only once per MLflow run; on resume, values
     that did not change are skipped and changed ones are logged under
-    `<name>@resume<k>`.
+    `<name>:resume<k>`.
 
     Needs the `tracking` extra (`mlflow-skinny`, `sqlalchemy`, `alembic`).
 
@@ -149,9 +149,9 @@ class MLflowTracker(Tracker):
                 continue
             if previous is not None:
                 k = 1
-                while f"{key}@resume{k}" in self._logged_params:
+                while f"{key}:resume{k}" in self._logged_params:
                     k += 1
-                key = f"{key}@resume{k}"
+                key = f"{key}:resume{k}"
             self._logged_params[key] = value
             batch.append(entities.Param(key, value))
         for i in range(0, len(batch), 100):

@@ -59,7 +59,7 @@ class WandbTracker(Tracker):
         self.run = wandb.init(
             project=self.project, dir=self.dir, mode=self.mode,
             name=self.run_name, id=self.run_id, resume="allow",
-            reinit=True,
+            reinit=True, settings=wandb.Settings(silent=True),
         )
         self.run_id = self.run.id
 
