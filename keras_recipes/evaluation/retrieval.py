@@ -92,7 +92,8 @@ def retrieval_report(query_embeddings, query_labels, gallery_embeddings=None,
     >>> y = np.array([0, 0, 1, 1, 1])
     >>> r = keras_recipes.evaluation.retrieval_report(x, y, k=(1, 2))
     >>> {key: round(v, 4) for key, v in r.items()}
-    {'recall@1': 0.6, 'recall@2': 0.8, 'precision@1': 0.6, 'r_precision': 0.5333, 'map@r': 0.5, 'num_queries': 5}
+    {'recall@1': 0.6, 'recall@2': 0.8, 'precision@1': 0.6, 'r_precision': 0.6,
+     'map@r': 0.6, 'num_queries': 5}
 
     Reference:
         Musgrave et al., A Metric Learning Reality Check,

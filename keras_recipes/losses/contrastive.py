@@ -42,7 +42,7 @@ def contrastive_loss(y_true, y_pred, pos_margin=0.0, neg_margin=1.0,
     >>> x = np.array([[0, 0], [0, 0.5], [0, 0.75]], "float32")
     >>> l = keras_recipes.losses.contrastive_loss(y, x)
     >>> round(float(keras.ops.mean(l)), 4)
-    0.875
+    1.0
     """
     distance = distances_lib.get(distance)
     labels, y_pred = prepare(y_true, y_pred)
@@ -93,7 +93,7 @@ class ContrastiveLoss(MetricLearningLoss):
     >>> y = np.array([0, 0, 1])
     >>> x = np.array([[0, 0], [0, 0.5], [0, 0.75]], "float32")
     >>> round(float(loss(y, x)), 4)
-    0.875
+    1.0
 
     Reference:
         Hadsell, Chopra & LeCun, Dimensionality Reduction by Learning an

@@ -99,7 +99,7 @@ class MultiSimilarityLoss(MetricLearningLoss):
     >>> y = np.array([0, 0, 1, 1])
     >>> x = np.array([[1, 0], [0, 1], [1, 0.1], [0.1, 1]], "float32")
     >>> round(float(loss(y, x)), 3)
-    1.033
+    1.083
 
     Reference:
         Wang et al., Multi-Similarity Loss with General Pair Weighting for

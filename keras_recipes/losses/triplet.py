@@ -150,7 +150,7 @@ class TripletLoss(MetricLearningLoss):
     >>> y = np.array([0, 0, 1, 1])
     >>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], "float32")
     >>> round(float(loss(y, x)), 4)
-    1.0
+    0.5858
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     >>> model.compile("adam", loss=keras_recipes.losses.TripletLoss())
 

@@ -37,10 +37,10 @@ class RecallAtK(keras.metrics.Metric):
 
     >>> m = keras_recipes.metrics.RecallAtK(k=1)
     >>> y = np.array([0, 0, 1, 1])
-    >>> x = np.array([[0.0], [0.1], [1.0], [0.05]], "float32")
+    >>> x = np.array([[0.0], [0.1], [1.0], [0.3]], "float32")
     >>> m.update_state(y, x)
     >>> round(float(m.result()), 4)
-    0.5
+    0.75
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     >>> model.compile("adam", keras_recipes.losses.TripletLoss(),
     ...               metrics=[keras_recipes.metrics.RecallAtK(k=1)])
