@@ -1,3 +1,23 @@
-"""keras_recipes.callbacks."""
+"""Training callbacks: LR logging and finding, SWA, EMA, progressive resizing."""
 
-__all__ = []
+from keras_recipes.callbacks.lr_finder import LRFinder as LRFinder
+from keras_recipes.callbacks.lr_finder import (
+    find_learning_rate as find_learning_rate,
+)
+from keras_recipes.callbacks.lr_logger import (
+    LearningRateLogger as LearningRateLogger,
+)
+from keras_recipes.callbacks.model_ema import ModelEMA as ModelEMA
+from keras_recipes.callbacks.progressive_resizing import (
+    ProgressiveResizing as ProgressiveResizing,
+)
+from keras_recipes.callbacks.swa import SWA as SWA
+
+__all__ = [
+    "LRFinder",
+    "LearningRateLogger",
+    "ModelEMA",
+    "ProgressiveResizing",
+    "SWA",
+    "find_learning_rate",
+]
