@@ -164,8 +164,15 @@ def sample_log_gamma(xp, rng, shape, alpha, attempts=8):
 
 
 def sample_beta(xp, rng, shape, alpha, beta=None):
-    """Beta(alpha, beta) draws (beta defaults to alpha), jit-compatible."""
+    """Beta(alpha, beta) draws (beta defaults to alpha), jit-compatible.
+
+    Uses `keras.random.beta` where it compiles (JAX, torch) and the
+    Marsaglia-Tsang sampler above on TensorFlow and in `tf.data`.
+    """
     beta = alpha if beta is None else beta
+    draws = rng.beta(tuple(shape), alpha, beta)
+    if draws is not None:
+        return draws
     ga = sample_log_gamma(xp, rng, shape, alpha)
     gb = sample_log_gamma(xp, rng, shape, beta)
     return xp.sigmoid(ga - gb)

@@ -138,7 +138,12 @@ def draw_mix(xp, rng, batch_size, h, w, *, mixup_alpha, cutmix_alpha,
         return v * xp.ones((batch_size,), dtype="float32") if n == 1 else v
 
     t = {"permutation": random_permutation(xp, rng, batch_size)}
-    applied = expand(xp.cast(rng.uniform((n,)) < prob, "float32")) > 0.5
+    if prob >= 1.0:
+        applied = xp.ones((batch_size,), dtype="bool")
+    else:
+        applied = expand(
+            xp.cast(rng.uniform((n,)) < prob, "float32")
+        ) > 0.5
     if mixup_alpha > 0 and cutmix_alpha > 0:
         use_cut = expand(
             xp.cast(rng.uniform((n,)) < switch_prob, "float32")

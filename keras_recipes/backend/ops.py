@@ -60,6 +60,15 @@ class KerasRandom:
             shape, dtype="float32", seed=self.seed_generator
         )
 
+    def beta(self, shape, alpha, beta):
+        """`keras.random.beta`, or `None` on TensorFlow, where it has no XLA
+        kernel (the caller then uses its own jit-compatible sampler)."""
+        if keras.backend.backend() == "tensorflow":
+            return None
+        return keras.random.beta(
+            shape, alpha, beta, dtype="float32", seed=self.seed_generator
+        )
+
 
 class TFRandom:
     """Random draws from a `tf.random.Generator` (for `tf.data` pipelines
@@ -77,6 +86,9 @@ class TFRandom:
 
     def normal(self, shape):
         return self.generator.normal(shape, dtype="float32")
+
+    def beta(self, shape, alpha, beta):
+        return None
 
 
 # Owner object (a layer) -> tf.random.Generator, kept outside the layer so that
