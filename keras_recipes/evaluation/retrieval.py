@@ -101,7 +101,9 @@ def retrieval_report(query_embeddings, query_labels, gallery_embeddings=None,
     """
     ks = (k,) if isinstance(k, numbers.Integral) else tuple(k)
     if not ks:
-        raise ValueError(f"Expected `k` to be a non-empty tuple. Received: k={k!r}")
+        raise ValueError(
+            f"Expected `k` to be a non-empty tuple. Received: k={k!r}"
+        )
     for value in ks:
         check_number("k", value, min_value=1, integer=True)
     check_number("chunk_size", chunk_size, min_value=1, integer=True)

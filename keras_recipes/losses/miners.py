@@ -130,7 +130,8 @@ def multi_similarity_pair_masks(matrix, labels, distance, epsilon=0.1):
 
     >>> s = np.array([[1, .9, .2], [.9, 1, .95], [.2, .95, 1]], "float32")
     >>> pos, neg = keras_recipes.losses.miners.multi_similarity_pair_masks(
-    ...     s, np.array([0, 0, 1]), keras_recipes.losses.distances.get("cosine"))
+    ...     s, np.array([0, 0, 1]),
+    ...     keras_recipes.losses.distances.CosineSimilarity())
     >>> keras.ops.convert_to_numpy(pos).astype(int).tolist()
     [[0, 0, 0], [1, 0, 0], [0, 0, 0]]
     >>> keras.ops.convert_to_numpy(neg).astype(int).tolist()
