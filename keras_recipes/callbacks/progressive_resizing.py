@@ -95,7 +95,12 @@ class ProgressiveResizing(keras.callbacks.Callback):
       any pipeline) and to `fit(callbacks=[resizer])`. Only training
       batches shrink; the model must accept variable image sizes (e.g.
       `keras.Input((None, None, C))` with global pooling). Each new size
-      traces the train step once more on TensorFlow and JAX.
+      traces the train step once more on TensorFlow and JAX. On
+      TensorFlow, Keras turns a `PyDataset` into a `tf.data` pipeline whose
+      batch signature it infers from the first two batches, before
+      training starts; outside `fit`, the callable therefore alternates
+      between the current and the full size on that backend, so that
+      the signature leaves height and width unknown.
     - **Inside the model.** Pass `layer=` a `keras.layers.Resizing` layer of
       the model (or its name) built with the full size; the callback sets
       its `height`/`width` each epoch, retraces the model's functions when
@@ -176,6 +181,8 @@ class ProgressiveResizing(keras.callbacks.Callback):
         self.size = None
         self._layer = None
         self._full_size = None
+        self._in_fit = False
+        self._peeks = 0
 
     def scale_at(self, epoch, epochs):
         """Scale factor used during `epoch` (0-based) of `epochs`."""
@@ -194,6 +201,13 @@ class ProgressiveResizing(keras.callbacks.Callback):
         self._full_size = full
         size = pinned_size(full[0], full[1], self.scale_factor,
                            self.size_increment)
+        if not self._in_fit and keras.backend.backend() == "tensorflow":
+            # TensorFlow's PyDataset adapter fixes the batch signature from
+            # the first two batches it peeks at before training starts.
+            # Alternating the size there declares height and width unknown.
+            self._peeks += 1
+            if self._peeks % 2 == 0:
+                size = full
         self.size = size
         images = resize_batch(images, size, mode=self.mode,
                               interpolation=self.interpolation,
@@ -224,6 +238,7 @@ class ProgressiveResizing(keras.callbacks.Callback):
                 getattr(model, "make_" + name)(force=True)
 
     def on_train_begin(self, logs=None):
+        self._in_fit = True
         if self.layer is not None:
             self._layer = self._find_layer()
             self._full_size = (self._layer.height, self._layer.width)
@@ -246,6 +261,8 @@ class ProgressiveResizing(keras.callbacks.Callback):
             logs["progressive_resizing/width"] = self.size[1]
 
     def on_train_end(self, logs=None):
+        self._in_fit = False
+        self._peeks = 0
         if self._layer is not None:
             self._set_layer_size(self._full_size)
 

@@ -61,9 +61,9 @@ def recompute_batch_norm_statistics(model, data, batch_size=32):
         return 0
     momenta = [layer.momentum for layer in layers]
     for layer in layers:
-        layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
-        layer.moving_variance.assign(
-            keras.ops.ones_like(layer.moving_variance))
+        mean, variance = layer.moving_mean, layer.moving_variance
+        mean.assign(keras.ops.zeros(mean.shape, mean.dtype))
+        variance.assign(keras.ops.ones(variance.shape, variance.dtype))
     count = 0
     try:
         for batch in _batches(data, batch_size):
