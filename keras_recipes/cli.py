@@ -43,6 +43,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _SubParser(_Parser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -87,11 +93,13 @@ def _fraction(text):
 
 def build_parser():
     parser = _Parser(
-        prog=PROG,
+        prog=PROG, allow_abbrev=False,
         description="Train, evaluate and compare Keras models with "
         "keras-recipes.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_SubParser
+    )
 
     train = sub.add_parser(
         "train", help="train a model with a recipe and write a run folder"
@@ -594,6 +602,7 @@ def cmd_train(args, argv):
             tracker.end(status)
         state["status"] = status
         state["error"] = _one_line(e)
+        state["finished"] = time.time()
         _write_json(state_path, state)
         if isinstance(e, TrainingTerminated):
             done = len(_history_rows(os.path.join(run_dir, "history.csv")))
@@ -761,9 +770,21 @@ def _folder_runs(output):
 
 
 def collect_runs(output):
-    """All runs: the MLflow store's, then run folders tracked elsewhere."""
+    """Every run of the MLflow store and of the run folders.
+
+    For a run in both, the store gives the status (it is what `mlflow ui`
+    shows) and the run folder the parameters and summary metrics, so runs
+    tracked with different trackers compare field by field.
+    """
     runs = _folder_runs(output)
-    runs.update(_mlflow_runs(output))
+    for rid, tracked in _mlflow_runs(output).items():
+        if rid in runs:
+            runs[rid]["status"] = tracked["status"]
+            for key in ("best_val_accuracy", "test_accuracy"):
+                if runs[rid][key] is None:
+                    runs[rid][key] = tracked[key]
+        else:
+            runs[rid] = tracked
     return sorted(runs.values(), key=lambda r: r.get("started") or 0)
 
 
@@ -819,8 +840,16 @@ def cmd_runs(args, argv):
 
 
 # --------------------------------------------------------------------- main
+def _quiet_libraries():
+    import logging
+
+    for name in ("mlflow", "alembic", "absl"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    _quiet_libraries()
     debug = bool(os.environ.get("KERAS_RECIPES_DEBUG"))
     try:
         parser = build_parser()

@@ -87,7 +87,10 @@ class Recipe:
     `keras_recipes.callbacks.LearningRateLogger` (so `History` and the
     trackers see the learning rate), `ModelEMA` or `SWA` when asked, and
     returns Keras's `History`. Trackers passed in `callbacks` are started
-    before training and marked `FAILED` if training raises.
+    before training and marked `FAILED` if training raises. The model is
+    left compiled for one-hot targets: evaluate it with
+    `keras_recipes.evaluation.evaluate` (any label format) or pass one-hot
+    labels to `model.evaluate`.
 
     Presets (`Recipe.from_preset(name)`), documented as recipe cards in
     `docs/recipes/recipes.md`:
@@ -406,7 +409,7 @@ class Recipe:
         return np.eye(num_classes, dtype="float32")[y.astype("int64")]
 
     def fit(self, model, x, y, validation_data=None, callbacks=None,
-            epochs=None, verbose="auto", compile=True):
+            epochs=None, verbose="auto", compile=True, jit_compile="auto"):
         """Train `model` with the recipe; returns Keras's `History`.
 
         Args:
@@ -421,8 +424,11 @@ class Recipe:
             epochs: int overriding the recipe's epochs (the schedule is
                 sized for it). Defaults to `None`.
             verbose: passed to `model.fit`. Defaults to `"auto"`.
-            compile: whether to compile the model with the recipe first.
-                Defaults to `True`.
+            compile: whether to compile the model with the recipe first
+                (with `"model"` placement and augmentations the wrapper is
+                always compiled). Defaults to `True`.
+            jit_compile: passed to `model.compile`; `False` trains
+                eagerly. Defaults to `"auto"`.
 
         Returns:
             The `keras.callbacks.History`.
@@ -461,8 +467,9 @@ class Recipe:
             trained = AugmentedModel(model, augment=layers)
             trained.build(model.input_shape)  # BackupAndRestore needs it
             layers = []
-        if compile:
-            recipe.compile(trained, steps_per_epoch=steps)
+        if compile or trained is not model:
+            recipe.compile(trained, steps_per_epoch=steps,
+                           jit_compile=jit_compile)
         dataset = data_lib.batches(
             x, y, recipe.batch_size, augment=layers or None, shuffle=True,
             seed=recipe.seed,
@@ -490,7 +497,8 @@ class Recipe:
         if trained is not model and compile:
             # Leave the user's model compiled too (same loss and metrics),
             # so `model.evaluate` works on it directly.
-            recipe.compile(model, steps_per_epoch=steps)
+            recipe.compile(model, steps_per_epoch=steps,
+                           jit_compile=jit_compile)
         return history
 
     # ------------------------------------------------------- serialization
