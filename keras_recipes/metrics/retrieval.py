@@ -22,8 +22,9 @@ class RecallAtK(keras.metrics.Metric):
     training signal. For the exact figure over a whole gallery use
     `keras_recipes.evaluation.retrieval_report`.
 
-    Ties in distance count in the query's favour (a neighbour is "ahead"
-    of the closest positive only when strictly closer).
+    Ties count against the query: a negative exactly as close as the
+    nearest positive ranks ahead of it, so a collapsed embedding (all
+    points equal) scores 0, not 1.
 
     Args:
         k: Number of neighbours. Defaults to `1`.
@@ -70,14 +71,11 @@ class RecallAtK(keras.metrics.Metric):
         labels = miners.flat_labels(y_true)
         d = self._distance.dissimilarity(self._distance(y_pred))
         d = ops.stop_gradient(d)
-        pos, _ = miners.pair_masks(labels)
-        n = ops.shape(d)[0]
-        eye = ops.cast(ops.eye(n), "bool")
+        pos, neg = miners.pair_masks(labels)
         inf = ops.convert_to_tensor(float("inf"), d.dtype)
         nearest_pos = ops.min(ops.where(pos, d, inf), axis=1, keepdims=True)
-        ahead = ops.logical_and(
-            ops.less(d, nearest_pos), ops.logical_not(eye)
-        )
+        # Negatives at most as far as the nearest positive rank ahead of it.
+        ahead = ops.logical_and(ops.less_equal(d, nearest_pos), neg)
         num_ahead = ops.sum(ops.cast(ahead, "int32"), axis=1)
         hit = ops.cast(ops.less(num_ahead, self.k), self.dtype)
         valid = ops.cast(ops.any(pos, axis=1), self.dtype)

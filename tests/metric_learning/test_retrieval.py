@@ -128,7 +128,9 @@ def brute_force_batch_recall(y, x, k):
         if not any(y[j] == y[i] for _, j in others):
             continue
         count += 1
-        hits += any(y[j] == y[i] for _, j in others[:k])
+        nearest_pos = min(d for d, j in others if y[j] == y[i])
+        ahead = sum(1 for d, j in others if y[j] != y[i] and d <= nearest_pos)
+        hits += ahead < k
     return hits, count
 
 
@@ -174,6 +176,11 @@ class RecallAtKTest(TestCase):
         h2, c2 = brute_force_batch_recall(y[16:], x[16:], 2)
         self.assertAllClose(got["recall_at_2"], (h1 + h2) / (c1 + c2),
                             atol=1e-6)
+
+    def test_ties_count_against_the_query(self):
+        m = metrics.RecallAtK(k=1)
+        m.update_state(np.array([0, 0, 1, 1]), np.zeros((4, 3)))
+        self.assertAllClose(m.result(), 0.0)
 
     def test_config(self):
         m = metrics.RecallAtK(k=5, distance="cosine")
