@@ -1,4 +1,5 @@
-"""Training callbacks: LR logging and finding, SWA, EMA, progressive resizing."""
+"""Training callbacks: LR logging and finding, SWA, EMA, progressive
+resizing."""
 
 from keras_recipes.callbacks.lr_finder import LRFinder as LRFinder
 from keras_recipes.callbacks.lr_finder import (

@@ -44,7 +44,8 @@ class LearningRateLogger(keras.callbacks.Callback):
         super().__init__()
         if not isinstance(key, str) or not key:
             raise ValueError(
-                f"Expected `key` to be a non-empty string. Received: key={key!r}"
+                "Expected `key` to be a non-empty string. "
+                f"Received: key={key!r}"
             )
         self.key = key
 

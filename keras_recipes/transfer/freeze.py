@@ -54,7 +54,8 @@ def layer_position(model, spec, arg, *, name_offset=0):
 
 
 def batch_norm_layers(layer):
-    found = [layer] if isinstance(layer, keras.layers.BatchNormalization) else []
+    is_bn = isinstance(layer, keras.layers.BatchNormalization)
+    found = [layer] if is_bn else []
     for sub in getattr(layer, "layers", None) or []:
         found.extend(batch_norm_layers(sub))
     return found

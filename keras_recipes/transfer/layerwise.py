@@ -8,6 +8,7 @@ import numpy as np
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.utils.validation import check_number
 
+
 def leaf_layers(model):
     """Layers with weights, in order, looking inside nested models."""
     leaves = []

@@ -110,8 +110,8 @@ class ProgressiveResizingTest(TestCase):
             out, keras.ops.image.resize(images, (6, 5)))
         crop = keras.ops.convert_to_numpy(
             resize_batch(images, (6, 5), mode="crop", seed=3))
-        matches = [(t, l) for t in range(7) for l in range(6)
-                   if np.array_equal(images[:, t:t + 6, l:l + 5], crop)]
+        matches = [(t, c) for t in range(7) for c in range(6)
+                   if np.array_equal(images[:, t:t + 6, c:c + 5], crop)]
         self.assertLen(matches, 1)  # one window, the same for the batch
         again = resize_batch(images, (6, 5), mode="crop", seed=3)
         self.assertAllEqual(again, crop)
