@@ -16,8 +16,9 @@ onto classes 5-9, and compare with training from scratch on the same budget.
 
 Only a small labelled subset of the target classes is used (200 images by
 default), the setting where transfer learning matters; with 500 target
-images training from scratch wins on this split (see docs/benchmarks.md). Needs no download when the Debian package
-`dataset-fashion-mnist` is installed (`keras_recipes.datasets.fashion_mnist`).
+images training from scratch wins on this split (see docs/benchmarks.md).
+Needs no download when the Debian package `dataset-fashion-mnist` is
+installed (`keras_recipes.datasets.fashion_mnist`).
 No pretrained weights are downloaded: the "pretrained" backbone is trained
 here. (With Internet access, a `keras.applications` backbone built with
 `weights="imagenet"` can replace `make_backbone`; `fine_tune` works the same.)
