@@ -47,8 +47,8 @@ def throughput(repeats):
     tensor_images = keras.ops.convert_to_tensor(images)
     tensor_labels = keras.ops.convert_to_tensor(labels)
     tensor_one_hot = keras.ops.convert_to_tensor(one_hot)
-    keras_dict = {"images": keras.ops.cast(tensor_images, "float32"),
-                  "labels": tensor_one_hot}
+    # Keras's MixUp/CutMix mix labels only for dicts with one-hot labels.
+    keras_dict = {"images": tensor_images, "labels": tensor_one_hot}
 
     pairs = [
         ("MixUp",

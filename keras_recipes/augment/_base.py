@@ -16,6 +16,7 @@ runs unchanged:
 
 import keras
 
+from keras_recipes.backend.eager import compiled_call
 from keras_recipes.backend.ops import get_ops
 from keras_recipes.backend.ops import is_foreign_tf_tensor
 from keras_recipes.backend.ops import make_random
@@ -278,17 +279,36 @@ class BaseAugmentation(keras.layers.Layer):
                 data, training=True if training is None else training,
                 seed=seed,
             )
-        if training is not None:
-            kwargs["training"] = training
         # Keras refuses nested inputs mixing tensors and NumPy arrays.
         data = keras.tree.map_structure(_to_tensor, data)
+        if training is not False and not kwargs and not any(
+            is_symbolic(leaf) for leaf in keras.tree.flatten(data)
+        ):
+            # Eager call: run it compiled (JAX/TF), same values as eager.
+            if seed is None:
+                generator = self.seed_generator
+            elif isinstance(seed, keras.random.SeedGenerator):
+                generator = seed
+            else:
+                generator = keras.random.SeedGenerator(int(seed))
+            out = compiled_call(self, data, generator)
+            if out is not None:
+                return out
+        if training is not None:
+            kwargs["training"] = training
         return super().__call__(data, seed=seed, **kwargs)
+
 
     def call(self, data, training=True, seed=None):
         if not training:
             return data
-        transformation = self.get_random_transformation(data, seed=seed)
-        return self.apply_transformation(data, transformation)
+        prepared = self._prepare(data)
+        xp, images, labels = prepared[:3]
+        rng = make_random(
+            xp, seed=seed, owner=self, seed_generator=self.seed_generator
+        )
+        transformation = self._random_transformation(xp, rng, images, labels)
+        return self._finish(data, prepared, transformation)
 
     # -- the two halves ----------------------------------------------------
     def _prepare(self, data):
@@ -339,7 +359,10 @@ class BaseAugmentation(keras.layers.Layer):
         written by hand) to `data`, returning the same structure."""
         if transformation is None:
             return data
-        xp, images, labels, kind, unbatched = self._prepare(data)
+        return self._finish(data, self._prepare(data), transformation)
+
+    def _finish(self, data, prepared, transformation):
+        xp, images, labels, kind, unbatched = prepared
         images, labels = self._apply(xp, images, labels, transformation)
         if self.data_format == "channels_first":
             images = xp.transpose(images, (0, 3, 1, 2))

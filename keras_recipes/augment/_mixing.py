@@ -96,7 +96,7 @@ def apply_mix(xp, images, y, transformation):
     if lam is not None:
         lam = _per_image(xp, lam, b)
         lam4 = lam[:, None, None, None]
-        mixed = lam4 * images + (1.0 - lam4) * partner
+        mixed = partner + lam4 * (images - partner)
         weight = lam
     if boxes is not None:
         mask = box_mask(xp, boxes, h, w)
@@ -135,7 +135,9 @@ def draw_mix(xp, rng, batch_size, h, w, *, mixup_alpha, cutmix_alpha,
     n = 1 if mode == "batch" else batch_size
 
     def expand(v):
-        return v * xp.ones((batch_size,), dtype="float32") if n == 1 else v
+        if mode == "batch":
+            return v * xp.ones((batch_size,), dtype="float32")
+        return v
 
     t = {"permutation": random_permutation(xp, rng, batch_size)}
     if prob >= 1.0:

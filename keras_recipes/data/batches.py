@@ -1,5 +1,7 @@
 """Batches of NumPy arrays with vectorized augmentation, for `model.fit`."""
 
+import threading
+
 import keras
 import numpy as np
 
@@ -59,6 +61,7 @@ class _AugmentedBatches(keras.utils.PyDataset):
             ))
         self.seed = seed
         self.epoch = 0
+        self._local = threading.local()
         self._order = self._make_order()
 
     def _make_order(self):
@@ -70,6 +73,19 @@ class _AugmentedBatches(keras.utils.PyDataset):
         )
         keys = keras.random.uniform((n,), seed=generator)
         return np.argsort(_to_numpy(keys), kind="stable")
+
+    def _generator(self, seed):
+        """One `SeedGenerator` per thread, reset to `seed` for each batch
+        (reusing it lets the layers reuse their compiled calls)."""
+        generator = getattr(self._local, "generator", None)
+        if generator is None:
+            generator = keras.random.SeedGenerator(seed)
+            self._local.generator = generator
+        else:
+            generator.state.assign(keras.ops.convert_to_tensor(
+                [seed, 0], dtype=generator.state.dtype
+            ))
+        return generator
 
     def __len__(self):
         return -(-len(self.x) // self.batch_size)
@@ -88,7 +104,7 @@ class _AugmentedBatches(keras.utils.PyDataset):
                           self.batch_size]
         images, labels = self.x[idx], self.y[idx]
         if self.augment:
-            generator = keras.random.SeedGenerator(
+            generator = self._generator(
                 _derive_seed(self.seed, self.epoch, index)
             )
             for item in self.augment:

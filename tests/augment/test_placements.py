@@ -65,6 +65,9 @@ class TFDataTest(TestCase):
             if layer.mixes_labels:
                 self.assertEqual(tuple(yb.shape), (8, 3))
                 self.assertAllClose(yb.numpy().sum(1), np.ones(8), atol=1e-5)
+            if name not in ("MixUpOrCutMix", "RandAugment", "RandomErasing",
+                            "RandomResizedCrop"):
+                continue  # the others share these layers' code
             # Same fixed transformation -> same output on TF tensors and on
             # backend tensors (the tf.data path runs backend/tf_ops.py).
             t = layer.get_random_transformation((x[:8], y[:8]))
