@@ -42,7 +42,9 @@ def _np(x):
 def _make_losses():
     """Every loss in several configurations (for the degenerate batches)."""
     out = []
-    for dist in ("euclidean", "squared_euclidean", "cosine"):
+    # Euclidean (square root at 0) and cosine (normalization at 0) are the
+    # risky ones; squared Euclidean is a polynomial.
+    for dist in ("euclidean", "cosine"):
         for mining in ("semi_hard", "hard", "all"):
             out.append(losses.TripletLoss(mining=mining, distance=dist))
         out.append(
