@@ -118,7 +118,7 @@ class BatchesTest(TestCase):
         def make(seed):
             return keras_recipes.data.batches(
                 x, y, 8, seed=seed,
-                augment=[augment.RandAugment(), plain,
+                augment=[augment.CutOut(3), plain,
                          augment.MixUp(num_classes=3)],
             )
 
