@@ -15,13 +15,9 @@ from keras_recipes.augment.mix_or_cut import MixUpOrCutMix as MixUpOrCutMix
 from keras_recipes.augment.mixup import MixUp as MixUp
 from keras_recipes.augment.mixup import mixup_batch as mixup_batch
 from keras_recipes.augment.rand_augment import RandAugment as RandAugment
-from keras_recipes.augment.rand_augment import (
-    TrivialAugment as TrivialAugment,
-)
+from keras_recipes.augment.rand_augment import TrivialAugment as TrivialAugment
 from keras_recipes.augment.random_erasing import CutOut as CutOut
-from keras_recipes.augment.random_erasing import (
-    RandomErasing as RandomErasing,
-)
+from keras_recipes.augment.random_erasing import RandomErasing as RandomErasing
 from keras_recipes.augment.random_resized_crop import (
     RandomResizedCrop as RandomResizedCrop,
 )

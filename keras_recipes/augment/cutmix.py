@@ -1,11 +1,11 @@
 """CutMix: paste a box from a partner image; weight labels by kept area."""
 
+from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.augment._base import random_permutation
 from keras_recipes.augment._base import sample_beta
 from keras_recipes.augment._mixing import MixingAugmentation
 from keras_recipes.augment._mixing import cutmix_boxes
 from keras_recipes.augment._mixing import functional_mix
-from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.utils.validation import check_number
 
 
