@@ -8,9 +8,9 @@ compile) cost that dwarfs the arithmetic on a 32x32 batch. Here the whole
 call is compiled once per layer class and configuration (from its second
 call on), and shared by every layer instance with that configuration. The
 caller's `keras.random.SeedGenerator` state goes in as an argument and the
-advanced state comes back (through a `keras.StatelessScope` on JAX), so the random
-draws are those of the uncompiled call (values agree up to float rounding of
-the compiled arithmetic). torch runs eagerly.
+advanced state comes back (through a `keras.StatelessScope` on JAX), so
+the random draws are those of the uncompiled call (values agree up to float
+rounding of the compiled arithmetic). torch runs eagerly.
 """
 
 import json
