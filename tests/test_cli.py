@@ -191,8 +191,8 @@ def test_killed_run_keeps_its_epochs_and_resumes_in_the_same_run(
 
     # A second run, tracked in JSON lines, compared side by side.
     code, out, err = run_main(
-        ["train", *TINY, "--recipe", "standard", "--epochs", "1",
-         "--subset", "150", "--output", output, "--tracker", "jsonl"],
+        ["train", *TINY, "--epochs", "1", "--subset", "150", "--seed",
+         "1", "--output", output, "--tracker", "jsonl"],
         capsys,
     )
     assert code == 0, err
@@ -208,9 +208,11 @@ def test_killed_run_keeps_its_epochs_and_resumes_in_the_same_run(
     assert code == 0, err
     lines = out.splitlines()
     assert run_id in lines[1] and other in lines[1]
+    seed_row = next(line for line in lines if "param: seed" in line)
+    assert "| 0 " in seed_row and "| 1 " in seed_row
+    assert seed_row.rstrip(" |").endswith("*")
     name_row = next(line for line in lines if "param: recipe/name" in line)
-    assert "baseline" in name_row and "standard" in name_row
-    assert name_row.rstrip(" |").endswith("*")
+    assert not name_row.rstrip(" |").endswith("*")
     epochs_row = next(line for line in lines if "param: epochs" in line)
     assert "| 4 " in epochs_row and "| 1 " in epochs_row
     assert any("metric: test_accuracy" in line for line in lines)

@@ -431,8 +431,10 @@ class EvaluationReport:
             ax.bar(x + (k - 1) * 0.27, values, width=0.27, label=label)
         ax.set_xticks(x, self.class_names, rotation=45, ha="right")
         ax.set_ylim(0, 1.05)
-        ax.set_title(f"Per-class metrics (macro F1 {self.macro_f1:.4f})")
-        ax.legend(fontsize=8, ncol=3, loc="lower right")
+        ax.set_title(f"Per-class metrics (macro F1 {self.macro_f1:.4f})",
+                     loc="left")
+        ax.legend(fontsize=8, ncol=3, loc="lower right",
+                  bbox_to_anchor=(1.0, 1.0), frameon=False)
         fig.tight_layout()
         yield "per_class_metrics", fig
 
