@@ -94,6 +94,14 @@ class BatteryTest(TestCase):
 
         for jit in (False, "auto"):
             keras.backend.clear_session()
+            # A fresh optimizer (or schedule) per fit: an optimizer built for
+            # one model cannot update the variables of its clone.
+            if kind == "schedule":
+                compile_kwargs["optimizer"] = keras.optimizers.Adam(
+                    learning_rate=make()
+                )
+            elif kind == "optimizer":
+                compile_kwargs["optimizer"] = make()
             m = model if jit is False else keras.models.clone_model(model)
             if kind == "layer" and jit == "auto":
                 m = model
