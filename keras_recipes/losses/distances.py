@@ -53,7 +53,7 @@ class Distance:
 
     >>> d = keras_recipes.losses.distances.EuclideanDistance()
     >>> x = np.array([[0.0, 0.0], [3.0, 4.0]], dtype="float32")
-    >>> keras.ops.convert_to_numpy(d(x)).round(3).tolist()
+    >>> keras.ops.convert_to_numpy(d(x)).astype("float64").round(3).tolist()
     [[0.0, 5.0], [5.0, 0.0]]
     >>> d.is_inverted
     False
@@ -139,7 +139,7 @@ class EuclideanDistance(Distance):
 
     >>> d = keras_recipes.losses.distances.EuclideanDistance(squared=True)
     >>> x = np.array([[0.0, 0.0], [3.0, 4.0]], dtype="float32")
-    >>> keras.ops.convert_to_numpy(d(x)).round(3).tolist()
+    >>> keras.ops.convert_to_numpy(d(x)).astype("float64").round(3).tolist()
     [[0.0, 25.0], [25.0, 0.0]]
     """
 
@@ -179,7 +179,7 @@ class CosineSimilarity(Distance):
 
     >>> d = keras_recipes.losses.distances.CosineSimilarity()
     >>> x = np.array([[1.0, 0.0], [1.0, 1.0]], dtype="float32")
-    >>> keras.ops.convert_to_numpy(d(x)).round(3).tolist()
+    >>> keras.ops.convert_to_numpy(d(x)).astype("float64").round(3).tolist()
     [[1.0, 0.707], [0.707, 1.0]]
     >>> d.is_inverted
     True
