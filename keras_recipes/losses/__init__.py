@@ -1,8 +1,15 @@
 """Losses: classification (focal, label smoothing, poly, class-weighted) and
 metric learning."""
 
+from keras_recipes.losses import distances as distances
+from keras_recipes.losses import miners as miners
+from keras_recipes.losses.arcface import ArcFace as ArcFace
 from keras_recipes.losses.class_weighted import (
     ClassWeightedLoss as ClassWeightedLoss,
+)
+from keras_recipes.losses.contrastive import ContrastiveLoss as ContrastiveLoss
+from keras_recipes.losses.contrastive import (
+    contrastive_loss as contrastive_loss,
 )
 from keras_recipes.losses.focal import FocalLoss as FocalLoss
 from keras_recipes.losses.focal import focal_loss as focal_loss
@@ -12,16 +19,6 @@ from keras_recipes.losses.label_smoothing import (
 from keras_recipes.losses.label_smoothing import (
     label_smoothing_crossentropy as label_smoothing_crossentropy,
 )
-from keras_recipes.losses.poly import PolyLoss as PolyLoss
-from keras_recipes.losses.poly import poly_loss as poly_loss
-
-from keras_recipes.losses import distances as distances
-from keras_recipes.losses import miners as miners
-from keras_recipes.losses.arcface import ArcFace as ArcFace
-from keras_recipes.losses.contrastive import ContrastiveLoss as ContrastiveLoss
-from keras_recipes.losses.contrastive import (
-    contrastive_loss as contrastive_loss,
-)
 from keras_recipes.losses.multi_similarity import (
     MultiSimilarityLoss as MultiSimilarityLoss,
 )
@@ -30,6 +27,8 @@ from keras_recipes.losses.multi_similarity import (
 )
 from keras_recipes.losses.ntxent import NTXentLoss as NTXentLoss
 from keras_recipes.losses.ntxent import ntxent_loss as ntxent_loss
+from keras_recipes.losses.poly import PolyLoss as PolyLoss
+from keras_recipes.losses.poly import poly_loss as poly_loss
 from keras_recipes.losses.supervised_contrastive import (
     SupervisedContrastiveLoss as SupervisedContrastiveLoss,
 )

@@ -33,13 +33,13 @@ def _compatible(a, b):
     return all(i is None or j is None or i == j for i, j in zip(a, b))
 
 
-def _upcast(x):
-    x = ops.convert_to_tensor(x)
-    if x.dtype in ("float16", "bfloat16", "float32", "float64"):
-        if x.dtype in ("float16", "bfloat16"):
-            x = ops.cast(x, "float32")
-        return x
-    return ops.cast(x, "float32")
+def compute_dtype(y_pred):
+    """float64 for float64 predictions, float32 for everything else
+    (half precision is upcast: the loss is computed in float32)."""
+    dtype = keras.backend.standardize_dtype(
+        getattr(y_pred, "dtype", None) or "float32"
+    )
+    return "float64" if dtype == "float64" else "float32"
 
 
 def resolve_targets(y_true, y_pred, *, label_smoothing=0.0,
@@ -47,8 +47,10 @@ def resolve_targets(y_true, y_pred, *, label_smoothing=0.0,
     """Return `(targets, y_pred, mode)` with dense float targets shaped like
     `y_pred`, label smoothing applied: `(1 - eps) * y + eps / C` (C = 2 for
     binary and multi-label problems)."""
-    y_pred = _upcast(y_pred)
-    y_true = _upcast(y_true)
+    y_pred = ops.convert_to_tensor(y_pred)
+    dtype = compute_dtype(y_pred)
+    y_pred = ops.cast(y_pred, dtype)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), dtype)
     if len(y_pred.shape) == 0:
         raise ValueError(
             "Expected `y_pred` to have at least rank 1. "
@@ -88,9 +90,7 @@ def resolve_targets(y_true, y_pred, *, label_smoothing=0.0,
                 f"{tuple(y_pred.shape[:-1])} or {tuple(y_pred.shape[:-1])}+(1,)"
                 " (class ids)"
             )
-        targets = ops.one_hot(
-            ops.cast(ids, "int32"), num_classes, dtype="float32"
-        )
+        targets = ops.one_hot(ops.cast(ids, "int32"), num_classes, dtype=dtype)
     elif rank_t == rank_p:
         if not _compatible(tuple(y_true.shape), tuple(y_pred.shape)):
             raise mismatch(
@@ -132,7 +132,7 @@ def log_probabilities(y_pred, mode, from_logits):
     return log_p, None, p
 
 
-def alpha_vector(alpha, num_classes, mode):
+def alpha_vector(alpha, num_classes, mode, dtype="float32"):
     """Per-class alpha as a float32 tensor, checked against `num_classes`."""
     expected = 2 if (mode == BINARY and num_classes == 1) else num_classes
     if len(alpha) != expected:
@@ -146,7 +146,7 @@ def alpha_vector(alpha, num_classes, mode):
             f"Expected `alpha` to have length {what}. Received: alpha of "
             f"length {len(alpha)} for y_pred with {num_classes} classes"
         )
-    return ops.convert_to_tensor(alpha, dtype="float32")
+    return ops.convert_to_tensor(alpha, dtype=dtype)
 
 
 def standardize_alpha(alpha, name="alpha"):

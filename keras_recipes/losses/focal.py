@@ -50,7 +50,9 @@ def focal_loss(y_true, y_pred, gamma=2.0, alpha=None, label_smoothing=0.0,
         if factor is not None:
             loss = loss * factor
         if isinstance(alpha, list):
-            loss = loss * core.alpha_vector(alpha, num_classes, mode)
+            loss = loss * core.alpha_vector(
+                alpha, num_classes, mode, y_pred.dtype
+            )
         elif alpha is not None:
             loss = loss * alpha
         return ops.sum(loss, axis=-1)
@@ -62,7 +64,7 @@ def focal_loss(y_true, y_pred, gamma=2.0, alpha=None, label_smoothing=0.0,
     factor = _modulating(1.0 - p_t, gamma)
     loss = bce if factor is None else bce * factor
     if isinstance(alpha, list):
-        a = core.alpha_vector(alpha, num_classes, mode)
+        a = core.alpha_vector(alpha, num_classes, mode, y_pred.dtype)
         if num_classes == 1:
             alpha_t = targets * a[1] + (1.0 - targets) * a[0]
         else:

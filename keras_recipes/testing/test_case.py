@@ -43,6 +43,17 @@ class TestCase(parameterized.TestCase):
             for key in x1:
                 self.assertAllClose(x1[key], x2[key], atol, rtol, msg)
             return
+        if (
+            isinstance(x1, (list, tuple))
+            and isinstance(x2, (list, tuple))
+            and len(x1) == len(x2)
+            and any(np.ndim(_to_numpy(e)) > 0 for e in x1)
+        ):
+            # Structures of tensors (e.g. (images, labels)) compare leaf by
+            # leaf; a list of scalars compares as one array.
+            for a, b in zip(x1, x2):
+                self.assertAllClose(a, b, atol, rtol, msg)
+            return
         np.testing.assert_allclose(
             _to_numpy(x1), _to_numpy(x2), atol=atol, rtol=rtol,
             err_msg=msg or "",
