@@ -44,12 +44,28 @@ def _check_augment(augment):
     return list(items)
 
 
+def pydataset_options(kwargs):
+    """`keras.utils.PyDataset` options with our default for `workers`.
+
+    On the TensorFlow backend Keras feeds a single-worker `PyDataset`
+    through `tf.data.Dataset.from_generator(...).prefetch(AUTOTUNE)`, which
+    stalls for about 5 s at the start of some epochs (3 epochs in 9 on a
+    2-core CPU with Keras 3.15; see `docs/benchmarks.md`). With two worker
+    threads Keras uses its own queue instead and no epoch stalled, so that
+    is the default there. An explicit `workers` is kept.
+    """
+    kwargs = dict(kwargs)
+    if "workers" not in kwargs and keras.backend.backend() == "tensorflow":
+        kwargs["workers"] = 2
+    return kwargs
+
+
 class _AugmentedBatches(keras.utils.PyDataset):
     """The `keras.utils.PyDataset` returned by `keras_recipes.data.batches`.
     """
 
     def __init__(self, x, y, batch_size, augment, shuffle, seed, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**pydataset_options(kwargs))
         self.x = x
         self.y = y
         self.batch_size = batch_size
@@ -169,7 +185,10 @@ def batches(x, y, batch_size, augment=None, shuffle=True, seed=None,
             Defaults to `None` (drawn from Keras's global seed, so
             `keras.utils.set_random_seed` makes it reproducible too).
         **kwargs: passed to `keras.utils.PyDataset` (`workers`,
-            `use_multiprocessing`, `max_queue_size`).
+            `use_multiprocessing`, `max_queue_size`). On the TensorFlow
+            backend `workers` defaults to 2: with one worker Keras's
+            `tf.data` prefetch stalls for seconds at the start of some
+            epochs.
 
     Returns:
         A `keras.utils.PyDataset` yielding `(images, labels)` NumPy batches.

@@ -4,6 +4,7 @@ import numpy as np
 import keras
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.data.batches import pydataset_options
 from keras_recipes.utils.validation import check_number
 
 
@@ -51,7 +52,8 @@ class MPerClassBatches(keras.utils.PyDataset):
             (`len(y) // batch_size`).
         seed: Seed of the sampling. Defaults to `None`.
         **kwargs: `keras.utils.PyDataset` arguments (`workers`,
-            `use_multiprocessing`, `max_queue_size`).
+            `use_multiprocessing`, `max_queue_size`). `workers` defaults
+            to 2 on TensorFlow, as in `keras_recipes.data.batches`.
 
     Example:
 
@@ -70,7 +72,7 @@ class MPerClassBatches(keras.utils.PyDataset):
 
     def __init__(self, x, y, m=4, batch_size=32, steps_per_epoch=None,
                  seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**pydataset_options(kwargs))
         check_number("m", m, min_value=1, integer=True)
         check_number("batch_size", batch_size, min_value=1, integer=True)
         check_number("steps_per_epoch", steps_per_epoch, min_value=1,
