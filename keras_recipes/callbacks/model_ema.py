@@ -1,9 +1,9 @@
 """Exponential moving average of the weights, evaluated during training."""
 
 import keras
-from keras import ops
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.backend.averaging import make_average_update
 from keras_recipes.utils.validation import check_number
 
 
@@ -45,9 +45,11 @@ class ModelEMA(keras.callbacks.Callback):
     any optimizer, `Lookahead` and `MultiOptimizer` included), never
     changes what is trained, and evaluates the average at every epoch.
 
-    The average is updated eagerly after each batch; on JAX that attaches
-    the training state to the model each batch, which costs a little time
-    per step.
+    The average is updated after each batch, outside the compiled train
+    step, in one fused call for all the weights
+    (`keras_recipes/backend/averaging.py`); on JAX reading the weights
+    attaches the training state to the model each batch, which costs a
+    little time per step.
 
     Args:
         decay: Decay `d` of the average. Defaults to `0.999`.
@@ -103,6 +105,9 @@ class ModelEMA(keras.callbacks.Callback):
                            trainable=False, name=f"ema_{i}")
             for i, v in enumerate(self._targets)
         ]
+        # One fused update per batch (a compiled call, or torch's foreach
+        # kernels) instead of three eager ops per variable.
+        self._update = make_average_update(self.ema_variables, self._targets)
         self.num_updates = 0
         self._training = True
 
@@ -113,10 +118,7 @@ class ModelEMA(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.model  # noqa: B018 - on JAX, attaches the current state
-        d = self.current_decay
-        for ema, v in zip(self.ema_variables, self._targets):
-            ema.assign(ops.add(ops.multiply(ema.value, d),
-                               ops.multiply(v.value, 1.0 - d)))
+        self._update(self.current_decay)
         self.num_updates += 1
 
     def _swap_in(self):
