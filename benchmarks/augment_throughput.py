@@ -39,7 +39,7 @@ def timed(fn, repeats, warmup=2):
     return statistics.median(times)
 
 
-def throughput(repeats):
+def throughput(repeats, only=None):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (BATCH, SIZE, SIZE, 3), dtype="uint8")
     labels = rng.integers(0, CLASSES, (BATCH,))
@@ -72,9 +72,15 @@ def throughput(repeats):
         ("RandomResizedCrop",
          lambda: augment.RandomResizedCrop(SIZE, SIZE, seed=0), None, False),
     ]
+    unknown = sorted(set(only or ()) - {pair[0] for pair in pairs})
+    if unknown:
+        raise SystemExit(f"--layers: unknown {unknown}; expected some of "
+                         f"{[pair[0] for pair in pairs]}")
     print(f"{'layer':<18} {'ours img/s':>11} {'keras img/s':>12} "
           f"{'ours/keras':>10}")
     for name, make_ours, make_keras, mixes in pairs:
+        if only and name not in only:
+            continue
         ours = make_ours()
         if mixes:
             t_ours = timed(lambda: ours((tensor_images, tensor_labels)),
@@ -178,6 +184,9 @@ def has_accelerator():
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--layers", default=None,
+                        help="comma-separated subset, e.g. MixUp,CutMix "
+                        "(default: every layer)")
     parser.add_argument("--cnn", action="store_true",
                         help="also time the small-CNN epoch (JAX only)")
     parser.add_argument("--cnn-images", type=int, default=4096)
@@ -186,7 +195,8 @@ def main():
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}, "
           f"{platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs; batch {BATCH} x {SIZE}x{SIZE}x3 uint8")
-    throughput(args.repeats)
+    throughput(args.repeats,
+               args.layers.split(",") if args.layers else None)
     if args.cnn and keras.backend.backend() == "jax":
         cnn_epochs(args.cnn_images, args.cnn_epochs)
     if has_accelerator():
