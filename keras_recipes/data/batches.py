@@ -44,7 +44,7 @@ def _check_augment(augment):
     return list(items)
 
 
-def pydataset_options(kwargs):
+def pydataset_options(kwargs, threads_safe=True):
     """`keras.utils.PyDataset` options with our default for `workers`.
 
     On the TensorFlow backend Keras feeds a single-worker `PyDataset`
@@ -52,10 +52,14 @@ def pydataset_options(kwargs):
     stalls for about 5 s at the start of some epochs (3 epochs in 9 on a
     2-core CPU with Keras 3.15; see `docs/benchmarks.md`). With two worker
     threads Keras uses its own queue instead and no epoch stalled, so that
-    is the default there. An explicit `workers` is kept.
+    is the default there when batches are pure indexing (`threads_safe`).
+    Random augmentations on the host keep one worker: their compiled calls
+    share a seed variable, and two threads drawing at once made seeded runs
+    differ. An explicit `workers` is kept.
     """
     kwargs = dict(kwargs)
-    if "workers" not in kwargs and keras.backend.backend() == "tensorflow":
+    if ("workers" not in kwargs and threads_safe
+            and keras.backend.backend() == "tensorflow"):
         kwargs["workers"] = 2
     return kwargs
 
@@ -65,7 +69,8 @@ class _AugmentedBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, x, y, batch_size, augment, shuffle, seed, **kwargs):
-        super().__init__(**pydataset_options(kwargs))
+        super().__init__(**pydataset_options(kwargs,
+                                             threads_safe=not augment))
         self.x = x
         self.y = y
         self.batch_size = batch_size
@@ -186,9 +191,9 @@ def batches(x, y, batch_size, augment=None, shuffle=True, seed=None,
             `keras.utils.set_random_seed` makes it reproducible too).
         **kwargs: passed to `keras.utils.PyDataset` (`workers`,
             `use_multiprocessing`, `max_queue_size`). On the TensorFlow
-            backend `workers` defaults to 2: with one worker Keras's
-            `tf.data` prefetch stalls for seconds at the start of some
-            epochs.
+            backend `workers` defaults to 2 when there is no `augment`:
+            with one worker Keras's `tf.data` prefetch stalls for seconds
+            at the start of some epochs.
 
     Returns:
         A `keras.utils.PyDataset` yielding `(images, labels)` NumPy batches.

@@ -108,34 +108,40 @@ class TFDataTest(TestCase):
 
 class BatchesTest(TestCase):
     def test_workers_default_and_seeded_fit(self):
-        # Two worker threads on TensorFlow (a one-worker PyDataset stalls
-        # there, see docs/benchmarks.md); an explicit `workers` is kept.
+        # Two worker threads on TensorFlow when the batches are pure
+        # indexing (a one-worker PyDataset stalls there, see
+        # docs/benchmarks.md); one with host-side random augmentation; an
+        # explicit `workers` is kept.
         x, y = toy_data(40)
         expected = 2 if BACKEND == "tensorflow" else 1
         self.assertEqual(keras_recipes.data.batches(x, y, 8).workers,
                          expected)
+        self.assertEqual(
+            keras_recipes.data.batches(
+                x, y, 8, augment=[augment.MixUp(num_classes=3)]).workers, 1)
         self.assertEqual(
             keras_recipes.data.batches(x, y, 8, workers=1).workers, 1)
         self.assertEqual(
             keras_recipes.data.MPerClassBatches(x, y, m=2, batch_size=6)
             .workers, expected)
 
-        def train():
+        def train(layers):
             keras.utils.set_random_seed(1)
             model = keras.Sequential([
                 keras.Input((8, 8, 3)), keras.layers.Flatten(),
                 keras.layers.Dense(3, activation="softmax"),
             ])
-            model.compile("sgd", "categorical_crossentropy")
-            data = keras_recipes.data.batches(
-                x, y, 8, seed=3, augment=[augment.MixUp(num_classes=3)])
+            model.compile("sgd", "categorical_crossentropy" if layers
+                          else "sparse_categorical_crossentropy")
+            data = keras_recipes.data.batches(x, y, 8, seed=3, augment=layers)
             model.fit(data, epochs=3, verbose=0)
             return model.get_weights()
 
         # Same seed, same batches in the same order: the same weights, with
-        # the worker threads too.
-        for a, b in zip(train(), train()):
-            self.assertAllClose(a, b, atol=1e-6)
+        # two worker threads (no augment, TensorFlow) and with one.
+        for layers in (None, [augment.MixUp(num_classes=3)]):
+            for a, b in zip(train(layers), train(layers)):
+                self.assertAllClose(a, b, atol=1e-6)
 
     def test_partial_batch_seed_and_fit(self):
         x, y = toy_data(37)
