@@ -19,6 +19,9 @@ integer labels arrive as floats; the rule above does not need their dtype.
 import keras
 from keras import ops
 
+from keras_recipes.backend.values import host_value
+from keras_recipes.utils.labels import check_class_ids
+
 BINARY = "binary"
 CATEGORICAL = "categorical"
 
@@ -90,7 +93,7 @@ def resolve_targets(y_true, y_pred, *, label_smoothing=0.0,
                 f"{tuple(y_pred.shape[:-1])} or {tuple(y_pred.shape[:-1])}+(1,)"
                 " (class ids)"
             )
-        targets = ops.one_hot(ops.cast(ids, "int32"), num_classes, dtype=dtype)
+        targets = _one_hot_checked(ids, num_classes, dtype)
     elif rank_t == rank_p:
         if not _compatible(tuple(y_true.shape), tuple(y_pred.shape)):
             raise mismatch(
@@ -108,6 +111,25 @@ def resolve_targets(y_true, y_pred, *, label_smoothing=0.0,
             targets * (1.0 - label_smoothing) + label_smoothing / num_classes
         )
     return targets, y_pred, CATEGORICAL
+
+
+def _one_hot_checked(ids, num_classes, dtype):
+    """One-hot rows for class ids; ids outside `[0, C)` never pass silently.
+
+    Where the ids are visible on the host (NumPy inputs, eager calls) an
+    out-of-range id raises a `ValueError`. Inside a traced step it gives a
+    row of NaN targets, so the loss of that sample (and of the batch) is NaN
+    instead of the 0 or small positive number `one_hot` would produce.
+    """
+    values = host_value(ids)
+    if values is not None:
+        check_class_ids(values, num_classes, name="y_true")
+    targets = ops.one_hot(ops.cast(ids, "int32"), num_classes, dtype=dtype)
+    valid = ops.logical_and(
+        ops.greater_equal(ids, 0), ops.less(ids, num_classes)
+    )
+    nan = ops.full_like(targets, float("nan"))
+    return ops.where(ops.expand_dims(valid, -1), targets, nan)
 
 
 def log_probabilities(y_pred, mode, from_logits):

@@ -15,7 +15,18 @@ def prepare(y_true, y_pred):
             "Expected `y_pred` to be embeddings of shape (batch_size, dim). "
             f"Received: y_pred.shape={tuple(y_pred.shape)}"
         )
+    if y_true is None:  # self-supervised losses: pairs from the layout
+        return None, y_pred
     labels = miners.flat_labels(y_true)
+    n_labels, n_embeddings = labels.shape[0], y_pred.shape[0]
+    if (n_labels is not None and n_embeddings is not None
+            and n_labels != n_embeddings):
+        raise ValueError(
+            "Expected one label per embedding. Received: "
+            f"{n_labels} labels (y_true.shape={tuple(ops.shape(y_true))}) "
+            f"for {n_embeddings} embeddings "
+            f"(y_pred.shape={tuple(y_pred.shape)})"
+        )
     return labels, y_pred
 
 

@@ -4,7 +4,9 @@ import keras
 from keras import ops
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.backend.values import host_value
 from keras_recipes.losses import _classification as core
+from keras_recipes.utils.labels import check_class_ids
 
 
 def _per_sample_loss(loss, y_true, y_pred):
@@ -33,7 +35,17 @@ def _weights_for_labels(y_true, y_pred, weights):
     ids = y_true
     if rank_t == rank_p:
         ids = ops.squeeze(ids, -1)
-    return ops.take(weights, ops.cast(ids, "int32"), axis=0)
+    values = host_value(ids)
+    if values is not None:
+        check_class_ids(values, num_classes, name="y_true")
+    valid = ops.logical_and(
+        ops.greater_equal(ids, 0), ops.less(ids, num_classes)
+    )
+    safe = ops.where(valid, ops.cast(ids, "int32"), 0)
+    picked = ops.take(weights, safe, axis=0)
+    # In a traced step an out-of-range id gives a NaN weight, never a
+    # plausible one.
+    return ops.where(valid, picked, ops.full_like(picked, float("nan")))
 
 
 @keras_recipes_export("keras_recipes.losses.ClassWeightedLoss")
@@ -95,8 +107,8 @@ class ClassWeightedLoss(keras.losses.Loss):
         self.class_weight = weights
 
     def call(self, y_true, y_pred):
-        values = _per_sample_loss(self.loss, y_true, y_pred)
-        weights = ops.convert_to_tensor(self.class_weight, dtype=values.dtype)
+        dtype = core.compute_dtype(y_pred)
+        weights = ops.convert_to_tensor(self.class_weight, dtype=dtype)
         num_classes = y_pred.shape[-1]
         if num_classes not in (None, 1, len(self.class_weight)):
             raise ValueError(
@@ -104,7 +116,10 @@ class ClassWeightedLoss(keras.losses.Loss):
                 f"{num_classes} classes of y_pred. Received: "
                 f"{len(self.class_weight)} weights"
             )
+        # The weights first: they check the class ids (a clear ValueError on
+        # the host) before the wrapped loss can fail deep in the backend.
         sample_weights = _weights_for_labels(y_true, y_pred, weights)
+        values = _per_sample_loss(self.loss, y_true, y_pred)
         if len(sample_weights.shape) != len(values.shape):
             sample_weights = ops.reshape(sample_weights, ops.shape(values))
         return values * ops.cast(sample_weights, values.dtype)

@@ -47,7 +47,7 @@ def ntxent_loss(y_true, y_pred, temperature=0.5, distance="cosine"):
     """
     _check_temperature(temperature)
     y_pred = ops.convert_to_tensor(y_pred)
-    _, y_pred = prepare(ops.zeros((1,)), y_pred)
+    _, y_pred = prepare(None, y_pred)
     return contrastive_softmax(
         _pair_labels(y_pred), y_pred, temperature, distance
     )

@@ -35,6 +35,8 @@ def check_class_ids(ids, num_classes, name="y"):
     if ids.size == 0:
         return ids
     low, high = ids.min(), ids.max()
+    if np.all(np.mod(ids, 1) == 0):
+        low, high = int(low), int(high)
     if low < 0 or high >= num_classes:
         raise ValueError(
             f"Expected `{name}` to hold class ids in [0, {num_classes}) "
