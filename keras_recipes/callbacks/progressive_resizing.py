@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.backend.capabilities import pydataset_peeks_batch_signature
 from keras_recipes.utils.validation import check_choice
 from keras_recipes.utils.validation import check_number
 
@@ -201,7 +202,7 @@ class ProgressiveResizing(keras.callbacks.Callback):
         self._full_size = full
         size = pinned_size(full[0], full[1], self.scale_factor,
                            self.size_increment)
-        if not self._in_fit and keras.backend.backend() == "tensorflow":
+        if not self._in_fit and pydataset_peeks_batch_signature():
             # TensorFlow's PyDataset adapter fixes the batch signature from
             # the first two batches it peeks at before training starts.
             # Alternating the size there declares height and width unknown.

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.backend.capabilities import pydataset_stalls_with_one_worker
 from keras_recipes.utils.validation import check_number
 
 _MODULUS = 2**31 - 1
@@ -59,7 +60,7 @@ def pydataset_options(kwargs, threads_safe=True):
     """
     kwargs = dict(kwargs)
     if ("workers" not in kwargs and threads_safe
-            and keras.backend.backend() == "tensorflow"):
+            and pydataset_stalls_with_one_worker()):
         kwargs["workers"] = 2
     return kwargs
 

@@ -32,7 +32,9 @@ def classification_losses():
 def functional_losses():
     return {
         "focal_loss": keras_recipes.losses.focal_loss,
-        "label_smoothing_crossentropy": keras_recipes.losses.label_smoothing_crossentropy,
+        "label_smoothing_crossentropy": (
+            keras_recipes.losses.label_smoothing_crossentropy
+        ),
         "poly_loss": keras_recipes.losses.poly_loss,
     }
 
