@@ -41,6 +41,10 @@ def test_inverse_sqrt_and_effective_number_references():
 
 
 def test_works_as_fit_class_weight_and_focal_alpha():
+    """The dict is accepted by both `fit(class_weight=)` and `FocalLoss(alpha=)`
+    and each applies it: one full-batch step with a zero learning rate reports
+    `sum_i cw[y_i] * alpha[y_i] * (1 - p_i)^2 * -log p_i / N`, computed here in
+    NumPy from the model's own predictions."""
     import keras
 
     from keras_recipes.losses import FocalLoss
@@ -49,10 +53,20 @@ def test_works_as_fit_class_weight_and_focal_alpha():
     x = rng.normal(size=(40, 3)).astype("float32")
     y = np.array([0] * 30 + [1] * 10)
     w = class_weights(y)
+    assert w[1] > w[0]
     model = keras.Sequential([keras.Input((3,)),
                               keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss=FocalLoss(alpha=w))
-    model.fit(x, y, class_weight=w, epochs=1, verbose=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss=FocalLoss(alpha=w))
+    history = model.fit(x, y, class_weight=w, epochs=1, batch_size=40,
+                        shuffle=False, verbose=0)
+    p = model.predict(x, verbose=0).astype("float64")[np.arange(40), y]
+    cw = np.array([w[c] for c in y])
+    per_sample = cw * cw * (1 - p) ** 2 * -np.log(p)
+    assert history.history["loss"][0] == pytest.approx(per_sample.mean(),
+                                                       rel=1e-4)
+    # Without either weighting the figure differs, so the test can fail.
+    plain = ((1 - p) ** 2 * -np.log(p)).mean()
+    assert abs(per_sample.mean() - plain) > 1e-3
 
 
 @pytest.mark.parametrize(
