@@ -23,6 +23,8 @@ reference. Runs on every backend:
     KERAS_BACKEND=jax python examples/metric_learning_fashion_mnist.py
     KERAS_BACKEND=torch python examples/metric_learning_fashion_mnist.py \
         --epochs 1 --train-per-class 500   # a quick run
+    KERAS_BACKEND=jax python examples/metric_learning_fashion_mnist.py \
+        --seeds 3   # seeds 0, 1, 2: mean, std and range of recall@1
 """
 
 import argparse
@@ -53,13 +55,12 @@ def build_trunk(embedding_dim=64):
     return keras.Model(inputs, embedding, name="trunk")
 
 
-def augmentation(inputs, args):
+def augmentation(inputs, args, seed):
     """The same training-time augmentation for both networks."""
     if not args.augment:
         return inputs
-    x = keras.layers.RandomFlip("horizontal", seed=args.seed)(inputs)
-    return keras_recipes.augment.RandomErasing(
-        probability=0.25, seed=args.seed)(x)
+    x = keras.layers.RandomFlip("horizontal", seed=seed)(inputs)
+    return keras_recipes.augment.RandomErasing(probability=0.25, seed=seed)(x)
 
 
 def hidden_features(trunk):
@@ -111,16 +112,46 @@ def main(argv=None):
                         "images of classes 5-9 (for tuning); 'test' among "
                         "the test split's (for reporting)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="run seeds seed, seed+1, ... and report the "
+                        "mean and spread of recall@1 over them")
     parser.add_argument("--out", default="metric_learning_out",
                         help="folder for the embedding plots")
     args = parser.parse_args(argv)
     for name in ("epochs", "train_per_class", "test_per_class", "m",
-                 "batch_size"):
+                 "batch_size", "seeds"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be > 0")
+    seeds = range(args.seed, args.seed + args.seeds)
+    reports = [run_once(args, seed) for seed in seeds]
+    if args.seeds > 1:
+        summarize(reports, seeds)
+    return reports[0] if args.seeds == 1 else reports
 
-    keras.utils.set_random_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+
+def summarize(reports, seeds):
+    """Mean, standard deviation and range over seeds, per arm and metric."""
+    print(f"\nOver {len(reports)} seeds ({', '.join(map(str, seeds))}) on "
+          f"{keras.backend.backend()}:")
+    print("| arm | recall@1 mean | std | min-max | MAP@R mean | std |")
+    print("|---|---|---|---|---|---|")
+    for name in reports[0]:
+        r1 = np.array([r[name]["recall@1"] for r in reports])
+        mapr = np.array([r[name]["map@r"] for r in reports])
+        print(f"| {name} | {r1.mean():.4f} | {r1.std(ddof=1):.4f} | "
+              f"{r1.min():.4f}-{r1.max():.4f} | {mapr.mean():.4f} | "
+              f"{mapr.std(ddof=1):.4f} |")
+    diff = np.array([r["triplet"]["recall@1"] - r["softmax"]["recall@1"]
+                     for r in reports])
+    print(f"triplet - softmax recall@1: mean {100 * diff.mean():+.2f} "
+          f"points, std {100 * diff.std(ddof=1):.2f}, triplet ahead on "
+          f"{int((diff > 0).sum())}/{len(diff)} seeds")
+
+
+def run_once(args, seed):
+    """Train both arms with one seed; return their retrieval reports."""
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
     (x_train, y_train), (x_test, y_test) = (
         keras_recipes.datasets.fashion_mnist.load_data()
     )
@@ -139,7 +170,7 @@ def main(argv=None):
     #    batch_size / m classes.
     trunk = build_trunk()
     inputs = keras.Input((28, 28, 1))
-    embedding = trunk(augmentation(inputs, args))
+    embedding = trunk(augmentation(inputs, args, seed))
     if args.batchnorm:
         embedding = keras.layers.BatchNormalization()(embedding)
     if args.normalize:
@@ -153,7 +184,7 @@ def main(argv=None):
     )
     batches = keras_recipes.data.MPerClassBatches(
         x_seen, y_seen, m=args.m, batch_size=args.batch_size,
-        steps_per_epoch=steps, seed=args.seed,
+        steps_per_epoch=steps, seed=seed,
     )
     start = time.time()
     triplet_model.fit(batches, epochs=args.epochs, verbose=2)
@@ -172,7 +203,7 @@ def main(argv=None):
     trunk = build_trunk()
     inputs = keras.Input((28, 28, 1))
     logits = keras.layers.Dense(len(SEEN))(
-        keras.layers.Activation("relu")(trunk(augmentation(inputs, args)))
+        keras.layers.Activation("relu")(trunk(augmentation(inputs, args, seed)))
     )
     softmax_model = keras.Model(inputs, logits)
     softmax_model.compile(
@@ -192,9 +223,12 @@ def main(argv=None):
         softmax_time,
     )
 
-    os.makedirs(args.out, exist_ok=True)
+    out = args.out if args.seeds == 1 else os.path.join(args.out,
+                                                         f"seed{seed}")
+    os.makedirs(out, exist_ok=True)
     names = [CLASS_NAMES[c] if c in UNSEEN else str(c) for c in range(10)]
-    print(f"\nbackend={keras.backend.backend()} epochs={args.epochs} "
+    print(f"\nseed={seed} backend={keras.backend.backend()} "
+          f"epochs={args.epochs} "
           f"train={len(y_seen)} images of classes 0-4, "
           f"unseen gallery={len(y_unseen)} {args.eval_split}-split images "
           f"of classes 5-9; triplet mining={args.mining} "
@@ -207,7 +241,7 @@ def main(argv=None):
             emb, y_unseen, k=(1, 5), distance="cosine"
         )
         report[name] = r
-        path = os.path.join(args.out,
+        path = os.path.join(out,
                             f"{name.replace('/', '_')}_unseen_pca.png")
         keras_recipes.evaluation.plot_embeddings(
             emb, y_unseen, path, class_names=names,

@@ -17,14 +17,16 @@ class ExampleTest(TestCase):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         out = self.get_temp_dir()
-        report = module.main([
+        reports = module.main([
             "--epochs", "1", "--train-per-class", "32",
             "--test-per-class", "8", "--batch-size", "32", "--m", "8",
-            "--out", out,
+            "--out", out, "--seeds", "2",
         ])
-        for name in ("triplet", "softmax"):
-            self.assertEqual(report[name]["num_queries"], 40)
-            for key in ("recall@1", "map@r"):
-                self.assertTrue(0.0 <= report[name][key] <= 1.0)
-            self.assertTrue(os.path.isfile(
-                os.path.join(out, f"{name}_unseen_pca.png")))
+        self.assertEqual(len(reports), 2)
+        for seed, report in enumerate(reports):
+            for name in ("triplet", "softmax"):
+                self.assertEqual(report[name]["num_queries"], 40)
+                for key in ("recall@1", "map@r"):
+                    self.assertTrue(0.0 <= report[name][key] <= 1.0)
+                self.assertTrue(os.path.isfile(os.path.join(
+                    out, f"seed{seed}", f"{name}_unseen_pca.png")))
