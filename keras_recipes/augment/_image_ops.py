@@ -82,11 +82,14 @@ def affine_nearest(xp, images, rotate_deg, shear_x, shear_y, translate_x,
     Output pixel (x, y) samples input
     `x_in = cx + cos(a) dx + (sin(a) + shear_x) dy - translate_x`,
     `y_in = cy + (shear_y - sin(a)) dx + cos(a) dy - translate_y`
-    with `dx = x - cx`, `dy = y - cy`: exactly the rotation, the shear or the
-    translation when only that one is non-zero.
+    with `dx = x - cx`, `dy = y - cy` and `a = -rotate_deg` in radians:
+    exactly the rotation, the shear or the translation when only that one
+    is non-zero. As in PIL's `Image.rotate` (which timm's and
+    torchvision's RandAugment call), positive degrees turn the image
+    counter-clockwise.
     """
     _, h, w, _ = _dims(xp, images)
-    a = rotate_deg * (math.pi / 180.0)
+    a = rotate_deg * (-math.pi / 180.0)
     cos = xp.cos(a)[:, None, None]
     sin = xp.sin(a)[:, None, None]
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0

@@ -96,12 +96,10 @@ class RandAugmentOpsTest(TestCase):
         trivial = augment.TrivialAugment()  # rotate up to 135 degrees
         plus = run_op(trivial, x, "rotate", 90 / 135, 1.0)
         minus = run_op(trivial, x, "rotate", 90 / 135, -1.0)
-        rot_a = np.rot90(x, 1, axes=(1, 2))
-        rot_b = np.rot90(x, -1, axes=(1, 2))
-        self.assertTrue(
-            (np.allclose(plus, rot_a) and np.allclose(minus, rot_b))
-            or (np.allclose(plus, rot_b) and np.allclose(minus, rot_a))
-        )
+        # PIL's `Image.rotate`: positive degrees turn counter-clockwise,
+        # which is `np.rot90(k=1)` on (rows, cols).
+        self.assertAllClose(plus, np.rot90(x, 1, axes=(1, 2)))
+        self.assertAllClose(minus, np.rot90(x, -1, axes=(1, 2)))
         # Translate by 3 pixels (TrivialAugment: up to 32 px), grey fill.
         out = run_op(trivial, x, "translate_x", 3 / 32, 1.0)
         ref = np.full_like(x, 128.0)
@@ -170,12 +168,18 @@ class ErasingTest(TestCase):
         self.assertAllClose(out, ref)
 
     def test_random_erasing_sampling_rules(self):
-        x = np.ones((64, 16, 16, 1), "float32")
+        x = np.ones((256, 16, 16, 1), "float32")
         layer = augment.RandomErasing(probability=1.0, value=0, seed=0)
-        erased = 1.0 - np_(layer(x)).reshape(64, -1).mean(1)
-        # One rectangle, area in scale * 256 (rounded sides), when it fits.
-        self.assertTrue((erased <= 1 / 3 + 0.1).all())
+        erased = 1.0 - np_(layer(x)).reshape(256, -1).mean(1)
+        # One rectangle, area in scale * 256 = [5.12, 85.3] px before the
+        # sides are rounded (which can take 5.12 px down to 4 and 85.3 up
+        # to about 90), when it fits.
         self.assertGreater((erased > 0).mean(), 0.9)
+        pixels = erased[erased > 0] * 256
+        self.assertGreaterEqual(pixels.min(), 4)
+        self.assertLessEqual(pixels.max(), 96)
+        # Area ~ U(0.02, 1/3) has mean 0.177; large boxes fit less often.
+        self.assertTrue(0.12 < pixels.mean() / 256 < 0.2, pixels.mean())
         t = augment.RandomErasing(probability=0.5, max_count=3, seed=1)
         t = t.get_random_transformation(x)
         counts = np_(t["active"]).sum(1)

@@ -172,21 +172,31 @@ class CutMixTest(TestCase):
         self.assertGreater(clipped, 0)
 
     def test_timm_box_rule(self):
-        # lam = 0.75 on 16x16: cut ratio 0.5 -> an 8x8 box (4 each side of
-        # the centre) before clipping.
-        x = constant_images(4, 16, 16)
-        layer = augment.CutMix(num_classes=4, seed=0)
-        xp = keras.ops
-        rng = make_random(xp, seed=1)
+        # timm's rand_bbox on 16x16: side = floor(16 * sqrt(1 - lam)), half
+        # = floor(side / 2) on each side of a centre drawn uniformly from
+        # the 16 pixel rows (columns), then clipped to the image.
         from keras_recipes.augment._mixing import cutmix_boxes
 
-        boxes = np_(cutmix_boxes(xp, rng, xp.full((4,), 0.75), 16, 16,
-                                 shared=True))
-        for y0, y1, x0, x1 in boxes:
-            self.assertLessEqual(y1 - y0, 8)
-            self.assertLessEqual(x1 - x0, 8)
-        self.assertTrue((boxes == boxes[0]).all())  # batch mode: one box
-        del layer, x
+        n, h = 512, 16
+        lam = np.where(np.arange(n) % 2 == 0, 0.75, 0.9375).astype("f")
+        half = np.floor(np.floor(h * np.sqrt(1 - lam)) / 2).astype(int)
+        self.assertEqual(sorted(set(half)), [2, 4])
+        boxes = np_(cutmix_boxes(keras.ops, make_random(keras.ops, seed=1),
+                                 keras.ops.convert_to_tensor(lam), h, h))
+        for lo, hi in ((0, 1), (2, 3)):
+            start, end = boxes[:, lo], boxes[:, hi]
+            # The centre: `start + half` unless clipped at 0.
+            centre = np.where(start > 0, start + half, end - half)
+            self.assertTrue(((centre >= 0) & (centre < h)).all())
+            self.assertAllEqual(start, np.maximum(centre - half, 0))
+            self.assertAllEqual(end, np.minimum(centre + half, h))
+            self.assertTrue((end - start >= half).all())  # never empty
+            self.assertEqual(len(np.unique(centre)), h)  # all rows drawn
+        shared = np_(cutmix_boxes(keras.ops, make_random(keras.ops, seed=1),
+                                  keras.ops.full((4,), 0.75), h, h,
+                                  shared=True))
+        self.assertTrue((shared == shared[0]).all())  # batch mode: one box
+        self.assertAllEqual(shared[:, 1] - shared[:, 0] <= 8, [True] * 4)
 
     def test_functional_matches_layer_and_seed(self):
         x = constant_images(4)
