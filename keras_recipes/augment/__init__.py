@@ -6,6 +6,7 @@ Every layer works in `tf.data` (any backend), in
 without turning jit off.
 """
 
+from keras_recipes.augment._mixing import mix_batch as mix_batch
 from keras_recipes.augment.augmented_model import (
     AugmentedModel as AugmentedModel,
 )
@@ -33,5 +34,6 @@ __all__ = [
     "RandomResizedCrop",
     "TrivialAugment",
     "cutmix_batch",
+    "mix_batch",
     "mixup_batch",
 ]

@@ -20,6 +20,8 @@ from keras_recipes.backend.eager import compiled_call
 from keras_recipes.backend.ops import get_ops
 from keras_recipes.backend.ops import is_foreign_tf_tensor
 from keras_recipes.backend.ops import make_random
+from keras_recipes.backend.values import host_value
+from keras_recipes.utils.labels import check_class_ids
 from keras_recipes.utils.validation import check_choice
 from keras_recipes.utils.validation import check_number
 
@@ -106,7 +108,16 @@ def soft_labels(xp, labels, num_classes, label_smoothing=0.0):
                 "one-hot vectors of length `num_classes`. Received: "
                 "num_classes=None"
             )
-        y = xp.one_hot(xp.cast(labels, "int32"), num_classes)
+        ids = xp.cast(labels, "int32")
+        values = host_value(labels) if xp is keras.ops else None
+        if values is not None:
+            check_class_ids(values, num_classes, name="labels")
+        # Inside a compiled step an id outside [0, C) gives a NaN row (so
+        # a NaN loss), never the all-zero row of `one_hot`.
+        valid = xp.logical_and(ids >= 0, ids < num_classes)
+        y = xp.where(
+            valid[:, None], xp.one_hot(ids, num_classes), float("nan")
+        )
     elif len(shape) == 2:
         if num_classes is not None and shape[-1] != num_classes:
             raise ValueError(

@@ -1,18 +1,18 @@
 """CutMix: paste a box from a partner image; weight labels by kept area."""
 
 from keras_recipes.api_export import keras_recipes_export
-from keras_recipes.augment._base import random_permutation
-from keras_recipes.augment._base import sample_beta
 from keras_recipes.augment._mixing import MixingAugmentation
 from keras_recipes.augment._mixing import cutmix_boxes
-from keras_recipes.augment._mixing import functional_mix
+from keras_recipes.augment._mixing import prepare_images
+from keras_recipes.augment._mixing import sample_and_mix
+from keras_recipes.backend.ops import make_random
 from keras_recipes.utils.validation import check_number
 
 
 @keras_recipes_export("keras_recipes.augment.cutmix_batch")
 def cutmix_batch(images, labels, *, alpha=1.0, lam=None, boxes=None,
-                 permutation=None, num_classes=None, label_smoothing=0.0,
-                 data_format=None, seed=None):
+                 permutation=None, mode="batch", num_classes=None,
+                 label_smoothing=0.0, data_format=None, seed=None):
     """Mix a batch with CutMix and return `(images, soft_targets)`.
 
     A box of relative area `1 - lam` (timm's `rand_bbox`: sides
@@ -21,6 +21,8 @@ def cutmix_batch(images, labels, *, alpha=1.0, lam=None, boxes=None,
     `x[permutation]`. The label weight of the partner is the area of the box
     actually pasted after clipping, so targets are
     `(1 - a) * y + a * y[permutation]` with `a = box_area / (H * W)`.
+    It draws what is not given and calls `keras_recipes.augment.mix_batch`;
+    with the same `seed` and `mode` it gives what the `CutMix` layer gives.
 
     Args:
         images: batch of images, (B, H, W, C) (or channels-first).
@@ -32,6 +34,10 @@ def cutmix_batch(images, labels, *, alpha=1.0, lam=None, boxes=None,
             exclusive; overrides `lam`. Defaults to `None`.
         permutation: optional (B,) int partner indices. Defaults to `None`
             (a random permutation).
+        mode: how `lam`, the box centres and the partners are drawn when
+            not given: `"batch"` (one box for the batch), `"elem"` (one per
+            image) or `"pair"` (random pairs that swap the same box).
+            Defaults to `"batch"`.
         num_classes: number of classes; required for integer labels.
             Defaults to `None`.
         label_smoothing: smoothing applied to the targets before mixing.
@@ -59,29 +65,20 @@ def cutmix_batch(images, labels, *, alpha=1.0, lam=None, boxes=None,
         - [Yun et al., 2019](https://arxiv.org/abs/1905.04899)
     """
     check_number("alpha", alpha, min_value=0.0, min_inclusive=False)
-
-    def transformation(xp, rng, imgs):
-        b = xp.shape(imgs)[0]
-        h, w = imgs.shape[1], imgs.shape[2]
-        t = {}
-        t["permutation"] = (
-            random_permutation(xp, rng, b) if permutation is None
-            else xp.convert_to_tensor(permutation)
-        )
-        if boxes is not None:
-            t["boxes"] = xp.convert_to_tensor(boxes)
-        else:
-            if lam is None:
-                lam_b = sample_beta(xp, rng, (1,), alpha)[0]
-            else:
-                lam_b = xp.cast(xp.convert_to_tensor(lam), "float32")
-            lam_b = lam_b * xp.ones((b,), dtype="float32")
-            t["boxes"] = cutmix_boxes(xp, rng, lam_b, h, w, shared=True)
-        return t
-
-    return functional_mix(
-        images, labels, transformation, num_classes=num_classes,
-        label_smoothing=label_smoothing, data_format=data_format, seed=seed,
+    if boxes is None and lam is not None:
+        xp, channels_last, _ = prepare_images(images, data_format)
+        b, h, w = (xp.shape(channels_last)[0], channels_last.shape[1],
+                   channels_last.shape[2])
+        lam = xp.cast(xp.convert_to_tensor(lam), "float32")
+        if len(lam.shape) == 0:
+            lam = lam * xp.ones((b,), dtype="float32")
+        boxes = cutmix_boxes(xp, make_random(xp, seed=seed), lam, h, w,
+                             shared=mode == "batch")
+    return sample_and_mix(
+        images, labels, mixup_alpha=0.0, cutmix_alpha=alpha, mode=mode,
+        fixed={"boxes": boxes, "permutation": permutation},
+        num_classes=num_classes, label_smoothing=label_smoothing,
+        data_format=data_format, seed=seed,
     )
 
 
@@ -110,8 +107,9 @@ class CutMix(MixingAugmentation):
             Defaults to `None`.
         label_smoothing: label smoothing of the targets before mixing.
             Defaults to `0.0`.
-        mode: `"batch"` (one `lam` and box centre per batch, timm's default)
-            or `"elem"` (per image). Defaults to `"batch"`.
+        mode: `"batch"` (one `lam` and box centre per batch, timm's
+            default), `"elem"` (per image) or `"pair"` (random pairs that
+            swap the same box, timm's pair mode). Defaults to `"batch"`.
         seed: integer seed. Defaults to `None`.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `None` (`keras.config.image_data_format()`).

@@ -37,7 +37,8 @@ class MixUpOrCutMix(MixingAugmentation):
         label_smoothing: label smoothing of the targets. Defaults to `0.1`.
         num_classes: number of classes; required for integer labels.
             Defaults to `None`.
-        mode: `"batch"` or `"elem"` (per-image decisions and `lam`).
+        mode: `"batch"`, `"elem"` (per-image decisions and `lam`) or
+            `"pair"` (per pair of images that swap content).
             Defaults to `"batch"`.
         seed: integer seed. Defaults to `None`.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to

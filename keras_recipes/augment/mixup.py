@@ -1,22 +1,22 @@
 """MixUp: convex combinations of image pairs and of their labels."""
 
 from keras_recipes.api_export import keras_recipes_export
-from keras_recipes.augment._base import random_permutation
-from keras_recipes.augment._base import sample_beta
 from keras_recipes.augment._mixing import MixingAugmentation
-from keras_recipes.augment._mixing import functional_mix
+from keras_recipes.augment._mixing import sample_and_mix
 from keras_recipes.utils.validation import check_number
 
 
 @keras_recipes_export("keras_recipes.augment.mixup_batch")
 def mixup_batch(images, labels, *, alpha=0.2, lam=None, permutation=None,
-                num_classes=None, label_smoothing=0.0, data_format=None,
-                seed=None):
+                mode="batch", num_classes=None, label_smoothing=0.0,
+                data_format=None, seed=None):
     """Mix a batch with MixUp and return `(images, soft_targets)`.
 
     Each image becomes `lam * x + (1 - lam) * x[permutation]` and its target
     `lam * y + (1 - lam) * y[permutation]`, where `y` is the one-hot (or
     soft) label after optional label smoothing (timm's `mixup_target`).
+    It draws what is not given and calls `keras_recipes.augment.mix_batch`;
+    with the same `seed` and `mode` it gives what the `MixUp` layer gives.
 
     Args:
         images: batch of images, (B, H, W, C) (or channels-first).
@@ -28,6 +28,10 @@ def mixup_batch(images, labels, *, alpha=0.2, lam=None, permutation=None,
             Defaults to `None` (drawn once for the batch).
         permutation: optional (B,) int partner indices. Defaults to `None`
             (a random permutation).
+        mode: how `lam` and the partners are drawn when not given:
+            `"batch"` (one `lam`), `"elem"` (one per image) or `"pair"`
+            (random pairs that swap content, one `lam` per pair).
+            Defaults to `"batch"`.
         num_classes: number of classes; required for integer labels.
             Defaults to `None`.
         label_smoothing: smoothing applied to the targets before mixing.
@@ -59,22 +63,11 @@ def mixup_batch(images, labels, *, alpha=0.2, lam=None, permutation=None,
         - [Zhang et al., 2018](https://arxiv.org/abs/1710.09412)
     """
     check_number("alpha", alpha, min_value=0.0, min_inclusive=False)
-
-    def transformation(xp, rng, imgs):
-        b = xp.shape(imgs)[0]
-        t = {}
-        t["permutation"] = (
-            random_permutation(xp, rng, b) if permutation is None
-            else xp.convert_to_tensor(permutation)
-        )
-        t["lam"] = (
-            sample_beta(xp, rng, (1,), alpha)[0] if lam is None else lam
-        )
-        return t
-
-    return functional_mix(
-        images, labels, transformation, num_classes=num_classes,
-        label_smoothing=label_smoothing, data_format=data_format, seed=seed,
+    return sample_and_mix(
+        images, labels, mixup_alpha=alpha, cutmix_alpha=0.0, mode=mode,
+        fixed={"lam": lam, "permutation": permutation},
+        num_classes=num_classes, label_smoothing=label_smoothing,
+        data_format=data_format, seed=seed,
     )
 
 
@@ -106,8 +99,10 @@ class MixUp(MixingAugmentation):
             Defaults to `None`.
         label_smoothing: label smoothing of the targets before mixing.
             Defaults to `0.0`.
-        mode: `"batch"` (one `lam` per batch, as timm's default) or
-            `"elem"` (one per image). Defaults to `"batch"`.
+        mode: `"batch"` (one `lam` per batch, as timm's default),
+            `"elem"` (one per image) or `"pair"` (random pairs that swap
+            content, one `lam` per pair, as timm's pair mode).
+            Defaults to `"batch"`.
         seed: integer seed. Defaults to `None`.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `None` (`keras.config.image_data_format()`).

@@ -113,7 +113,7 @@ class MixUpTest(TestCase):
         with self.assertRaisesRegex(ValueError, "label_smoothing"):
             augment.CutMix(label_smoothing=1.5)
         with self.assertRaisesRegex(ValueError, "mode"):
-            augment.MixUp(mode="pair")
+            augment.MixUp(mode="pairs")
         with self.assertRaisesRegex(ValueError, "num_classes"):
             augment.MixUp(num_classes=4)((x, np.zeros((4, 5), "float32")))
         with self.assertRaisesRegex(ValueError, "fractional|2 columns"):
@@ -269,3 +269,154 @@ class BetaSamplerTest(TestCase):
                 draws)
             stat = np.abs(ecdf - scipy.stats.beta(alpha, alpha).cdf(grid))
             self.assertLess(stat.max(), 0.015, msg=f"alpha={alpha}")
+
+
+class MixBatchCoreTest(TestCase):
+    """`mix_batch` is the one core: NumPy reference, modes, label checks."""
+
+    def test_switch_matches_numpy(self):
+        rng = np.random.default_rng(1)
+        x = rng.uniform(0, 1, (4, 6, 6, 2)).astype("float32")
+        labels = np.array([0, 1, 2, 1])
+        perm = np.array([2, 3, 0, 1])
+        lam = np.array([0.2, 0.4, 0.6, 0.8], "float32")
+        boxes = np.array([[0, 3, 0, 3], [1, 6, 2, 4], [0, 0, 0, 0],
+                          [2, 4, 0, 6]])
+        use_cut = np.array([True, False, True, False])
+        xm, ym = augment.mix_batch(
+            x, labels, perm, lam=lam, boxes=boxes, use_cutmix=use_cut,
+            num_classes=3, label_smoothing=0.3,
+        )
+        y = smooth_one_hot(labels, 3, 0.3)
+        for i in range(4):  # slow reference, one image at a time
+            j = perm[i]
+            if use_cut[i]:
+                y0, y1, x0, x1 = boxes[i]
+                ref = x[i].copy()
+                ref[y0:y1, x0:x1] = x[j, y0:y1, x0:x1]
+                w = 1 - (y1 - y0) * (x1 - x0) / 36
+            else:
+                ref = lam[i] * x[i] + (1 - lam[i]) * x[j]
+                w = lam[i]
+            self.assertAllClose(np_(xm)[i], ref, atol=1e-6)
+            self.assertAllClose(np_(ym)[i], w * y[i] + (1 - w) * y[j],
+                                atol=1e-6)
+        # channels_first gives the transposed result.
+        xf, yf = augment.mix_batch(
+            x.transpose(0, 3, 1, 2), labels, perm, lam=lam, boxes=boxes,
+            use_cutmix=use_cut, num_classes=3, label_smoothing=0.3,
+            data_format="channels_first",
+        )
+        self.assertAllClose(np_(xf).transpose(0, 2, 3, 1), xm, atol=1e-6)
+        self.assertAllClose(yf, ym)
+
+    def test_functional_forms_equal_layers_in_every_mode(self):
+        x = np.random.default_rng(0).uniform(size=(6, 8, 8, 3)).astype("f")
+        y = np.arange(6) % 3
+        for mode in ("batch", "pair", "elem"):
+            for layer_cls, fn in ((augment.MixUp, augment.mixup_batch),
+                                  (augment.CutMix, augment.cutmix_batch)):
+                name = f"{layer_cls.__name__} {mode}"
+                a = layer_cls(num_classes=3, seed=3, mode=mode)((x, y))
+                b = fn(x, y, num_classes=3, seed=3, mode=mode)
+                self.assertAllClose(a[0], b[0], atol=1e-5, msg=name)
+                self.assertAllClose(a[1], b[1], atol=1e-5, msg=name)
+                self.assertAllClose(np_(b[1]).sum(1), np.ones(6), atol=1e-5)
+
+    def test_pair_mode_swaps_within_pairs(self):
+        x = constant_images(8)
+        y = np.arange(8) % 4
+        for layer in (augment.MixUp(num_classes=4, mode="pair", seed=0),
+                      augment.CutMix(num_classes=4, mode="pair", seed=0),
+                      augment.MixUpOrCutMix(num_classes=4, mode="pair",
+                                            seed=0)):
+            t = {k: np_(v) for k, v in
+                 layer.get_random_transformation((x, y)).items()}
+            perm = t["permutation"]
+            self.assertAllEqual(perm[perm], np.arange(8))  # a matching
+            self.assertTrue((perm != np.arange(8)).all())  # even: no self
+            for key, value in t.items():
+                if key != "permutation":  # shared by both of a pair
+                    self.assertAllClose(value, value[perm], msg=key)
+            self.assertGreater(len(np.unique(perm)), 1)
+        # An odd batch leaves one image paired with itself, unmixed.
+        t = augment.MixUp(num_classes=4, mode="pair", seed=0) \
+            .get_random_transformation((x[:7], y[:7]))
+        perm = np_(t["permutation"])
+        self.assertAllEqual(perm[perm], np.arange(7))
+        self.assertEqual(int((perm == np.arange(7)).sum()), 1)
+        with self.assertRaisesRegex(ValueError, "mode"):
+            augment.MixUp(mode="pairs")
+        with self.assertRaisesRegex(ValueError, "mode"):
+            augment.mixup_batch(x, y, num_classes=4, mode="pairs")
+
+    def test_out_of_range_labels_raise_on_the_host(self):
+        x = constant_images(4)
+        bad = np.array([0, 1, 2, 12])
+        for call in (
+            lambda: augment.MixUp(num_classes=10, seed=0)((x, bad)),
+            lambda: augment.CutMix(num_classes=10, seed=0)((x, bad)),
+            lambda: augment.MixUpOrCutMix(num_classes=10, seed=0)((x, bad)),
+            lambda: augment.mixup_batch(x, bad, num_classes=10),
+            lambda: augment.cutmix_batch(x, bad, num_classes=10),
+            lambda: augment.mix_batch(x, bad, np.arange(4), lam=0.5,
+                                      num_classes=10),
+        ):
+            with self.assertRaisesRegex(ValueError, r"labels.*\[0, 10\)"):
+                call()
+        with self.assertRaisesRegex(ValueError, r"\[-1, 2\]"):
+            augment.mixup_batch(x, np.array([0, 1, 2, -1]), num_classes=10)
+
+    def test_out_of_range_labels_give_nan_inside_a_compiled_step(self):
+        layer = augment.MixUp(num_classes=4, seed=0)
+        x = constant_images(4)
+        # tf.function may not create the seed variable: pass one in.
+        seed = (keras.random.SeedGenerator(0)
+                if keras.backend.backend() == "tensorflow" else 0)
+        fn = keras_jit(lambda a, b: layer((a, b), seed=seed)[1])
+        if fn is None:
+            # torch steps run eagerly (jit_compile=False), where the values
+            # are visible: fit raises on the host instead.
+            model = augment.AugmentedModel(
+                keras.Sequential([keras.layers.Flatten(),
+                                  keras.layers.Dense(4)]), augment=layer)
+            model.compile("sgd", "categorical_crossentropy")
+            with self.assertRaisesRegex(ValueError, r"\[0, 4\)"):
+                model.fit(x, np.array([0, 1, 2, 9]), verbose=0)
+            return
+        targets = np_(fn(keras.ops.convert_to_tensor(x),
+                         keras.ops.convert_to_tensor(np.array([0, 1, 2, 9]))))
+        self.assertTrue(np.isnan(targets).any())
+        perm = np_(layer.get_random_transformation(
+            (x, np.array([0, 1, 2, 3])), seed=0)["permutation"])
+        clean = np.array([perm[i] != 3 and i != 3 for i in range(4)])
+        self.assertFalse(np.isnan(targets[clean]).any())
+
+    def test_length_and_permutation_errors(self):
+        x = constant_images(6)
+        for call in (
+            lambda: augment.MixUp(num_classes=3)((x, np.arange(4) % 3)),
+            lambda: augment.cutmix_batch(x, np.arange(4) % 3, num_classes=3),
+        ):
+            with self.assertRaisesRegex(ValueError, "4 labels.*6 images"):
+                call()
+        with self.assertRaisesRegex(ValueError, "permutation"):
+            augment.mix_batch(x, np.arange(6) % 3, np.arange(1, 7), lam=0.5,
+                              num_classes=3)
+        with self.assertRaisesRegex(ValueError, "lam.*boxes"):
+            augment.mix_batch(x, np.arange(6) % 3, np.arange(6),
+                              num_classes=3)
+
+
+def keras_jit(fn):
+    """`fn` traced by the backend's compiler, or None on torch."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+    return None
