@@ -22,6 +22,7 @@ from keras_recipes.backend.ops import is_foreign_tf_tensor
 from keras_recipes.backend.ops import make_random
 from keras_recipes.backend.values import host_value
 from keras_recipes.utils.labels import check_class_ids
+from keras_recipes.utils.seeding import as_seed_generator
 from keras_recipes.utils.validation import check_choice
 from keras_recipes.utils.validation import check_number
 
@@ -281,6 +282,8 @@ class BaseAugmentation(keras.layers.Layer):
                     "positional arguments"
                 )
         self._check_placement(data)
+        # The one seed path: the call's seed, else the layer's generator.
+        generator = as_seed_generator(seed, self.seed_generator)
         images = unpack(data)[0]
         if is_foreign_tf_tensor(images):
             # tf.data with the JAX or torch backend: bypass Keras's layer
@@ -288,7 +291,7 @@ class BaseAugmentation(keras.layers.Layer):
             # same code on TensorFlow ops.
             return self.call(
                 data, training=True if training is None else training,
-                seed=seed,
+                seed=generator,
             )
         # Keras refuses nested inputs mixing tensors and NumPy arrays.
         data = keras.tree.map_structure(_to_tensor, data)
@@ -296,19 +299,16 @@ class BaseAugmentation(keras.layers.Layer):
             is_symbolic(leaf) for leaf in keras.tree.flatten(data)
         ):
             # Eager call: run it compiled (JAX/TF), same values as eager.
-            if seed is None:
-                generator = self.seed_generator
-            elif isinstance(seed, keras.random.SeedGenerator):
-                generator = seed
-            else:
-                generator = keras.random.SeedGenerator(int(seed))
             out = compiled_call(self, data, generator)
             if out is not None:
                 return out
         if training is not None:
             kwargs["training"] = training
-        return super().__call__(data, seed=seed, **kwargs)
-
+        # Traced or symbolic: `call` resolves the same seed (only what the
+        # user passed is recorded, so functional models still serialize).
+        if seed is not None:
+            kwargs["seed"] = seed
+        return super().__call__(data, **kwargs)
 
     def call(self, data, training=True, seed=None):
         if not training:

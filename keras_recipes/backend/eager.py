@@ -14,6 +14,7 @@ rounding of the compiled arithmetic). torch runs eagerly.
 """
 
 import json
+import threading
 
 import keras
 
@@ -21,6 +22,7 @@ import keras
 # seen so far: a configuration is compiled on its second call, so one-off
 # calls (doc examples, tests) do not pay a compile.
 _COMPILED = {}
+_LOCKS = {}
 
 
 def _key(layer):
@@ -55,10 +57,21 @@ def compiled_call(layer, data, generator):
         _COMPILED[key] = 1
         return None
     if fn == 1:
-        template = type(layer).from_config(layer.get_config())
+        config = layer.get_config()
+        if "seed" in config:
+            # The template draws from the state passed in, never from its
+            # own generator: a fixed seed keeps `SeedGenerator(None)` from
+            # drawing from Python's global `random`, which Keras also uses
+            # to shuffle the batch order in `fit`.
+            config = dict(config, seed=0)
+        template = type(layer).from_config(config)
         fn = make(template)
         _COMPILED[key] = fn
-    new_state, out = fn(generator.state.value, data)
+    with _LOCKS.setdefault(key, threading.Lock()):
+        # TensorFlow's compiled function writes a shared scratch variable:
+        # two threads calling it at once (`data.batches` with `workers=2`)
+        # would draw from each other's state.
+        new_state, out = fn(generator.state.value, data)
     generator.state.assign(new_state)
     return out
 

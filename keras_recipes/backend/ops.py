@@ -14,6 +14,7 @@ Augmentation code in `keras_recipes.augment` is written once against a small
 """
 
 import sys
+import threading
 import weakref
 
 import keras
@@ -41,6 +42,9 @@ def get_ops(x):
     return keras.ops
 
 
+_TORCH_GLOBAL_RNG_LOCK = threading.Lock()
+
+
 class KerasRandom:
     """Random draws from `keras.random` with one `SeedGenerator`."""
 
@@ -62,9 +66,22 @@ class KerasRandom:
 
     def beta(self, shape, alpha, beta):
         """`keras.random.beta`, or `None` on TensorFlow, where it has no XLA
-        kernel (the caller then uses its own jit-compatible sampler)."""
-        if keras.backend.backend() == "tensorflow":
+        kernel (the caller then uses its own jit-compatible sampler).
+
+        On torch, `keras.random.beta` seeds and restores torch's global
+        generator around each draw, so two threads drawing at once (e.g.
+        `keras_recipes.data.batches` with `workers=2`) can get each other's
+        seed: the draws are serialized by a lock.
+        """
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
             return None
+        if backend == "torch":
+            with _TORCH_GLOBAL_RNG_LOCK:
+                return keras.random.beta(
+                    shape, alpha, beta, dtype="float32",
+                    seed=self.seed_generator,
+                )
         return keras.random.beta(
             shape, alpha, beta, dtype="float32", seed=self.seed_generator
         )
@@ -108,6 +125,9 @@ def _tf_generator(seed):
 def make_random(xp, seed=None, owner=None, seed_generator=None):
     """Return the random source matching the namespace `xp`.
 
+    The seed is resolved by `keras_recipes.utils.seeding.as_seed_generator`
+    (the one seed path); this only picks the framework that draws.
+
     Args:
         xp: `keras.ops` or `keras_recipes.backend.tf_ops`.
         seed: int or `keras.random.SeedGenerator` given for this call, or
@@ -115,23 +135,25 @@ def make_random(xp, seed=None, owner=None, seed_generator=None):
         owner: the layer drawing the values; its generator is reused across
             calls so that successive batches differ.
         seed_generator: the owner's `SeedGenerator`, used when `seed` is
-            `None` and `xp` is `keras.ops`.
+            `None`.
     """
+    from keras_recipes.utils.seeding import as_seed_generator
+    from keras_recipes.utils.seeding import generator_seed
+
+    generator = as_seed_generator(seed, seed_generator)
     if xp is keras.ops:
-        if isinstance(seed, keras.random.SeedGenerator):
-            return KerasRandom(seed)
-        if seed is not None:
-            return KerasRandom(keras.random.SeedGenerator(int(seed)))
-        if seed_generator is None:
-            seed_generator = keras.random.SeedGenerator()
-        return KerasRandom(seed_generator)
-    # TensorFlow namespace.
-    if isinstance(seed, keras.random.SeedGenerator):
-        seed = None
-    if seed is not None or owner is None:
-        return TFRandom(_tf_generator(seed))
-    generator = _TF_GENERATORS.get(owner)
-    if generator is None:
-        generator = _tf_generator(getattr(owner, "seed", None))
-        _TF_GENERATORS[owner] = generator
-    return TFRandom(generator)
+        return KerasRandom(generator)
+    # TensorFlow namespace (a `tf.data` pipeline under JAX or torch): draw
+    # from a `tf.random.Generator`. The owner's own generator maps to one
+    # kept per owner, so successive batches differ; any other generator
+    # (an int seed, or a `SeedGenerator` passed to the call) seeds a new
+    # one from its current state, and is advanced.
+    if owner is not None and generator is seed_generator:
+        tf_generator = _TF_GENERATORS.get(owner)
+        if tf_generator is None:
+            tf_generator = _tf_generator(getattr(owner, "seed", None))
+            _TF_GENERATORS[owner] = tf_generator
+        return TFRandom(tf_generator)
+    tf_seed = generator_seed(generator)
+    generator.next()
+    return TFRandom(_tf_generator(tf_seed))

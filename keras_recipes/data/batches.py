@@ -1,21 +1,14 @@
 """Batches of NumPy arrays with vectorized augmentation, for `model.fit`."""
 
-import threading
-
 import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.backend.capabilities import pydataset_stalls_with_one_worker
+from keras_recipes.utils.seeding import check_seed
+from keras_recipes.utils.seeding import derive_seed
+from keras_recipes.utils.seeding import draw_seed
 from keras_recipes.utils.validation import check_number
-
-_MODULUS = 2**31 - 1
-
-
-def _derive_seed(base, epoch, index):
-    # A simple deterministic mix of (base, epoch, index) into [0, 2**31 - 1).
-    return int((base * 1_000_003 + epoch * 7_919 + index * 104_729 + 17)
-               % _MODULUS)
 
 
 def _to_numpy(x):
@@ -45,7 +38,7 @@ def _check_augment(augment):
     return list(items)
 
 
-def pydataset_options(kwargs, threads_safe=True):
+def pydataset_options(kwargs):
     """`keras.utils.PyDataset` options with our default for `workers`.
 
     On the TensorFlow backend Keras feeds a single-worker `PyDataset`
@@ -53,14 +46,12 @@ def pydataset_options(kwargs, threads_safe=True):
     stalls for about 5 s at the start of some epochs (3 epochs in 9 on a
     2-core CPU with Keras 3.15; see `docs/benchmarks.md`). With two worker
     threads Keras uses its own queue instead and no epoch stalled, so that
-    is the default there when batches are pure indexing (`threads_safe`).
-    Random augmentations on the host keep one worker: their compiled calls
-    share a seed variable, and two threads drawing at once made seeded runs
-    differ. An explicit `workers` is kept.
+    is the default there. Every batch's draws depend only on
+    `(seed, epoch, batch index)`, so any number of workers gives the same
+    batches. An explicit `workers` is kept.
     """
     kwargs = dict(kwargs)
-    if ("workers" not in kwargs and threads_safe
-            and pydataset_stalls_with_one_worker()):
+    if "workers" not in kwargs and pydataset_stalls_with_one_worker():
         kwargs["workers"] = 2
     return kwargs
 
@@ -70,20 +61,14 @@ class _AugmentedBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, x, y, batch_size, augment, shuffle, seed, **kwargs):
-        super().__init__(**pydataset_options(kwargs,
-                                             threads_safe=not augment))
+        super().__init__(**pydataset_options(kwargs))
         self.x = x
         self.y = y
         self.batch_size = batch_size
         self.augment = augment
         self.shuffle = shuffle
-        if seed is None:
-            seed = int(keras.ops.convert_to_numpy(
-                keras.random.randint((), 0, _MODULUS, seed=None)
-            ))
-        self.seed = seed
+        self.seed = draw_seed() if seed is None else seed
         self.epoch = 0
-        self._local = threading.local()
         self._order = self._make_order()
 
     def _make_order(self):
@@ -91,23 +76,10 @@ class _AugmentedBatches(keras.utils.PyDataset):
         if not self.shuffle:
             return np.arange(n)
         generator = keras.random.SeedGenerator(
-            _derive_seed(self.seed, self.epoch, -1)
+            derive_seed(self.seed, self.epoch, -1)
         )
         keys = keras.random.uniform((n,), seed=generator)
         return np.argsort(_to_numpy(keys), kind="stable")
-
-    def _generator(self, seed):
-        """One `SeedGenerator` per thread, reset to `seed` for each batch
-        (reusing it lets the layers reuse their compiled calls)."""
-        generator = getattr(self._local, "generator", None)
-        if generator is None:
-            generator = keras.random.SeedGenerator(seed)
-            self._local.generator = generator
-        else:
-            generator.state.assign(keras.ops.convert_to_tensor(
-                [seed, 0], dtype=generator.state.dtype
-            ))
-        return generator
 
     def __len__(self):
         return -(-len(self.x) // self.batch_size)
@@ -126,8 +98,8 @@ class _AugmentedBatches(keras.utils.PyDataset):
                           self.batch_size]
         images, labels = self.x[idx], self.y[idx]
         if self.augment:
-            generator = self._generator(
-                _derive_seed(self.seed, self.epoch, index)
+            generator = keras.random.SeedGenerator(
+                derive_seed(self.seed, self.epoch, index)
             )
             for item in self.augment:
                 images, labels = self._apply(item, images, labels, generator)
@@ -168,7 +140,18 @@ def batches(x, y, batch_size, augment=None, shuffle=True, seed=None,
     over images), and the final partial batch is kept. The shuffling and the
     random draws of `keras_recipes.augment` layers depend only on
     `(seed, epoch, batch index)`, so a given `seed` reproduces the same
-    batches, also with `workers > 1`.
+    batches, also with `workers > 1`. Pass `shuffle=False` to `model.fit`
+    for a reproducible run: otherwise Keras visits the batches of a
+    `PyDataset` in an order drawn from Python's unseeded `random` module.
+    A fixed `workers` reproduces the weights on every backend. On
+    TensorFlow `workers=1` and `workers=2` also give the same weights; on
+    JAX and torch they do not, because of Keras 3.15's `PyDataset`
+    adapter: before training it reads a few batches to peek at their
+    shapes and then calls `on_epoch_end`; with worker threads it has by
+    then prefetched a whole epoch of batches drawn for epoch 0, and the
+    stream it trains on differs from one worker's (seen: the same batch
+    for every `(epoch, index)`, different weights). The batch for a given
+    `(epoch, index)` is the same whichever thread builds it.
 
     `augment` items are applied in order:
     - label-mixing layers (`keras_recipes.augment.MixUp`, `CutMix`,
@@ -192,9 +175,9 @@ def batches(x, y, batch_size, augment=None, shuffle=True, seed=None,
             `keras.utils.set_random_seed` makes it reproducible too).
         **kwargs: passed to `keras.utils.PyDataset` (`workers`,
             `use_multiprocessing`, `max_queue_size`). On the TensorFlow
-            backend `workers` defaults to 2 when there is no `augment`:
-            with one worker Keras's `tf.data` prefetch stalls for seconds
-            at the start of some epochs.
+            backend `workers` defaults to 2: with one worker Keras's
+            `tf.data` prefetch stalls for seconds at the start of some
+            epochs. Any number of workers gives the same batches.
 
     Returns:
         A `keras.utils.PyDataset` yielding `(images, labels)` NumPy batches.
@@ -223,8 +206,7 @@ def batches(x, y, batch_size, augment=None, shuffle=True, seed=None,
         raise TypeError(
             f"Expected `shuffle` to be a bool. Received: shuffle={shuffle!r}"
         )
-    if seed is not None:
-        check_number("seed", seed, integer=True, min_value=0)
+    check_seed(seed)
     return _AugmentedBatches(
         x, y, batch_size, _check_augment(augment), shuffle, seed, **kwargs
     )

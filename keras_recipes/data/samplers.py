@@ -1,7 +1,7 @@
 """Batches with m examples of each of batch_size / m classes."""
 
-import numpy as np
 import keras
+import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.data.batches import pydataset_options

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.utils.seeding import derive_seed
 from keras_recipes.utils.validation import check_choice
 from keras_recipes.utils.validation import check_number
 
@@ -66,6 +67,17 @@ def _serialize(obj):
 
 def _deserialize(config):
     return keras.saving.deserialize_keras_object(config)
+
+
+def _fresh_layer(layer, seed, index):
+    """A copy of an augmentation layer for one `fit`; with a recipe seed, its
+    seed is derived from it (the layer's own seed is used otherwise)."""
+    config = _serialize(layer)
+    if seed is not None and "seed" in config.get("config", {}):
+        config = dict(config)
+        config["config"] = dict(config["config"],
+                                seed=derive_seed(seed, index))
+    return _deserialize(config)
 
 
 @keras_recipes_export("keras_recipes.recipes.Recipe")
@@ -133,7 +145,9 @@ class Recipe:
         callbacks: a list of extra serializable Keras callbacks, or `None`.
             Defaults to `None`.
         seed: int or `None`, seeds the shuffling and the augmentations of
-            `fit`. Defaults to `None`.
+            `fit`, in both placements: each augmentation layer gets a seed
+            derived from it, and with `"data"` placement every batch's
+            draws derive from `(seed, epoch, batch)`. Defaults to `None`.
         augment_placement: `"model"` runs the augmentations inside the
             compiled train step (`keras_recipes.augment.AugmentedModel`,
             jit/XLA, on the accelerator); `"data"` runs them on each NumPy
@@ -409,7 +423,8 @@ class Recipe:
         return np.eye(num_classes, dtype="float32")[y.astype("int64")]
 
     def fit(self, model, x, y, validation_data=None, callbacks=None,
-            epochs=None, verbose="auto", compile=True, jit_compile="auto"):
+            epochs=None, verbose="auto", compile=True, jit_compile="auto",
+            workers=None):
         """Train `model` with the recipe; returns Keras's `History`.
 
         Args:
@@ -429,6 +444,10 @@ class Recipe:
                 always compiled). Defaults to `True`.
             jit_compile: passed to `model.compile`; `False` trains
                 eagerly. Defaults to `"auto"`.
+            workers: threads building the batches
+                (`keras_recipes.data.batches`); any number gives the same
+                batches for a given `seed`. Defaults to `None` (the
+                `data.batches` default).
 
         Returns:
             The `keras.callbacks.History`.
@@ -458,7 +477,8 @@ class Recipe:
                 self._one_hot(y_val, num_classes, "validation_data[1]"),
             )
         layers = [
-            _deserialize(_serialize(layer)) for layer in recipe.augment or []
+            _fresh_layer(layer, recipe.seed, i)
+            for i, layer in enumerate(recipe.augment or [])
         ]
         trained = model
         if layers and recipe.augment_placement == "model":
@@ -473,6 +493,7 @@ class Recipe:
         dataset = data_lib.batches(
             x, y, recipe.batch_size, augment=layers or None, shuffle=True,
             seed=recipe.seed,
+            **({} if workers is None else {"workers": workers}),
         )
         all_callbacks = recipe.build_callbacks() + list(callbacks or [])
         trackers = [
@@ -483,9 +504,11 @@ class Recipe:
             tracker.start()
             tracker.log_params({"recipe": recipe.get_config()})
         try:
+            # `shuffle=False`: the batches are already shuffled with the
+            # seed; Keras would also visit them in an unseeded order.
             history = trained.fit(
                 dataset, epochs=recipe.epochs, validation_data=validation,
-                callbacks=all_callbacks, verbose=verbose,
+                callbacks=all_callbacks, verbose=verbose, shuffle=False,
             )
         except BaseException as e:
             status = "KILLED" if isinstance(e, KeyboardInterrupt) else "FAILED"

@@ -108,17 +108,18 @@ class TFDataTest(TestCase):
 
 class BatchesTest(TestCase):
     def test_workers_default_and_seeded_fit(self):
-        # Two worker threads on TensorFlow when the batches are pure
-        # indexing (a one-worker PyDataset stalls there, see
-        # docs/benchmarks.md); one with host-side random augmentation; an
-        # explicit `workers` is kept.
+        # Two worker threads on TensorFlow (a one-worker PyDataset stalls
+        # there, see docs/benchmarks.md), also with host-side random
+        # augmentation (each batch's draws derive from the seed, epoch and
+        # index); an explicit `workers` is kept.
         x, y = toy_data(40)
         expected = 2 if BACKEND == "tensorflow" else 1
         self.assertEqual(keras_recipes.data.batches(x, y, 8).workers,
                          expected)
         self.assertEqual(
             keras_recipes.data.batches(
-                x, y, 8, augment=[augment.MixUp(num_classes=3)]).workers, 1)
+                x, y, 8, augment=[augment.MixUp(num_classes=3)]).workers,
+            expected)
         self.assertEqual(
             keras_recipes.data.batches(x, y, 8, workers=1).workers, 1)
         self.assertEqual(
@@ -137,8 +138,9 @@ class BatchesTest(TestCase):
             model.fit(data, epochs=3, verbose=0)
             return model.get_weights()
 
-        # Same seed, same batches in the same order: the same weights, with
-        # two worker threads (no augment, TensorFlow) and with one.
+        # Same seed, same batches in the same order: the same weights (two
+        # worker threads on TensorFlow, one elsewhere), with and without
+        # host-side MixUp.
         for layers in (None, [augment.MixUp(num_classes=3)]):
             for a, b in zip(train(layers), train(layers)):
                 self.assertAllClose(a, b, atol=1e-6)
