@@ -96,10 +96,11 @@ def choose_backend(argv, environ=None, installed=_installed):
 
 
 def _standalone_parser():
-    """`keras_recipes/cli.py`'s parser without importing the package (which
-    imports Keras): cli.py imports only the standard library at top level."""
+    """`keras_recipes/cli/parser.py`'s parser without importing the package
+    (which imports Keras): that module imports only the standard library."""
     spec = importlib.util.find_spec("keras_recipes")
-    path = os.path.join(spec.submodule_search_locations[0], "cli.py")
+    path = os.path.join(spec.submodule_search_locations[0], "cli",
+                        "parser.py")
     module_spec = importlib.util.spec_from_file_location(
         "_keras_recipes_cli_parser", path
     )

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 
-PRESETS = ("baseline", "standard", "strong")
 BACKENDS = ("jax", "tensorflow", "torch")
 
 
@@ -52,9 +51,13 @@ def run_backend(args):
         def on_epoch_end(self, epoch, logs=None):
             self.times.append(time.perf_counter() - self.start)
 
+    from keras_recipes.recipes.recipe import PRESETS
+
+    presets = (PRESETS if args.presets == "all"
+               else args.presets.split(","))
     results = []
     for seed, preset in [(s, p) for s in range(args.seeds)
-                         for p in args.presets.split(",")]:
+                         for p in presets]:
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
         recipe = Recipe.from_preset(preset, epochs=args.epochs,
@@ -93,7 +96,8 @@ def main():
     parser.add_argument("--depth", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--presets", default=",".join(PRESETS))
+    parser.add_argument("--presets", default="all",
+                        help="comma-separated preset names, or all")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds 0..N-1 for every preset")
     parser.add_argument("--child", action="store_true",

@@ -1,6 +1,7 @@
 """The `keras-recipes` command line: bad arguments, kill and resume, runs,
 evaluate. Training runs use scikit-learn's 8x8 digits and a tiny model."""
 
+import ast
 import json
 import os
 import subprocess
@@ -14,6 +15,26 @@ from keras_recipes import cli
 
 TINY = ["--dataset", "digits", "--width", "4", "--batch-size", "64",
         "--recipe", "baseline", "--quiet"]
+
+
+# `keras-recipes` with a hook that sends SIGTERM to the process at the end
+# of epoch 2, once the tracker has logged it: the way a scheduler or an
+# out-of-memory killer stops a job.
+KILL_AFTER_EPOCH_2 = """
+import os, signal, sys
+from keras_recipes.cli import main
+from keras_recipes.tracking import MLflowTracker
+
+logged = MLflowTracker.on_epoch_end
+
+def on_epoch_end(self, epoch, logs=None):
+    logged(self, epoch, logs)
+    if epoch + 1 == 2:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+MLflowTracker.on_epoch_end = on_epoch_end
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def run_main(argv, capsys):
@@ -121,9 +142,8 @@ def test_killed_run_keeps_its_epochs_and_resumes_in_the_same_run(
     output = str(tmp_path / "runs")
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(),
                TF_CPP_MIN_LOG_LEVEL="3")
-    env[cli.KILL_ENV] = "2"
     result = subprocess.run(
-        [sys.executable, "-m", "keras_recipes.cli", "train", *TINY,
+        [sys.executable, "-c", KILL_AFTER_EPOCH_2, "train", *TINY,
          "--epochs", "4", "--output", output, "--tracker", "mlflow"],
         capture_output=True, text=True, env=env, timeout=300,
     )
@@ -216,3 +236,26 @@ def test_killed_run_keeps_its_epochs_and_resumes_in_the_same_run(
     epochs_row = next(line for line in lines if "param: epochs" in line)
     assert "| 4 " in epochs_row and "| 1 " in epochs_row
     assert any("metric: test_accuracy" in line for line in lines)
+
+
+def test_parser_names_match_the_package():
+    # `cli/parser.py` imports only the standard library (the launcher loads
+    # it before a backend is chosen), so it spells these names itself.
+    from keras_recipes.cli import parser
+    from keras_recipes.recipes.recipe import PRESETS
+    from keras_recipes.tracking.factory import TRACKERS
+
+    assert parser.PRESETS == PRESETS
+    assert parser.TRACKERS == TRACKERS
+    assert [name for name, _ in parser.SUBCOMMANDS] == [
+        "train", "evaluate", "runs"]
+    for name, _ in parser.SUBCOMMANDS:
+        module = __import__(f"keras_recipes.cli.{name}", fromlist=["run"])
+        assert callable(module.run)
+    imported = set()
+    for node in ast.walk(ast.parse(open(parser.__file__).read())):
+        if isinstance(node, ast.Import):
+            imported.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or ".").split(".")[0])
+    assert imported and imported <= set(sys.stdlib_module_names), imported

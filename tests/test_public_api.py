@@ -37,7 +37,7 @@ BACKEND_MODULES = ("tensorflow", "jax", "jaxlib", "torch")
 BACKEND_NAME_ALLOWED = {
     # The command line re-executes itself when --backend differs from the
     # backend Keras was imported with.
-    "cli.py",
+    "cli/common.py",
 }
 
 

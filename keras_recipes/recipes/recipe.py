@@ -454,6 +454,7 @@ class Recipe:
         """
         from keras_recipes import data as data_lib
         from keras_recipes.tracking.base import Tracker
+        from keras_recipes.tracking.base import end_status
 
         recipe = self
         if epochs is not None:
@@ -511,9 +512,8 @@ class Recipe:
                 callbacks=all_callbacks, verbose=verbose, shuffle=False,
             )
         except BaseException as e:
-            status = "KILLED" if isinstance(e, KeyboardInterrupt) else "FAILED"
             for tracker in trackers:
-                tracker.end(status)
+                tracker.end(end_status(e))
             raise
         for tracker in trackers:
             tracker.end("FINISHED")

@@ -14,6 +14,19 @@ from keras_recipes.api_export import keras_recipes_export
 STATUSES = ("FINISHED", "FAILED", "KILLED")
 
 
+def end_status(error=None):
+    """The status a run ends with: `"FINISHED"` without an error,
+    `"KILLED"` for a `KeyboardInterrupt` (Ctrl-C), `"FAILED"` otherwise.
+
+    `error` is an exception instance or class, or `None`. The one mapping
+    used by `Tracker.__exit__`, `Recipe.fit` and `keras-recipes train`.
+    """
+    if error is None:
+        return "FINISHED"
+    kind = error if isinstance(error, type) else type(error)
+    return "KILLED" if issubclass(kind, KeyboardInterrupt) else "FAILED"
+
+
 def flatten_params(params, prefix=""):
     """Flatten nested dicts/lists into `{"a/b": value}` with scalar values.
 
@@ -166,13 +179,7 @@ class Tracker(keras.callbacks.Callback):
         return self.start()
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            status = "FINISHED"
-        elif issubclass(exc_type, KeyboardInterrupt):
-            status = "KILLED"
-        else:
-            status = "FAILED"
-        self.end(status)
+        self.end(end_status(exc_type))
         return False
 
     # -------------------------------------------------------------- logging
@@ -234,8 +241,9 @@ class Tracker(keras.callbacks.Callback):
                 params.update(flatten_params(config, "optimizer"))
             except Exception:  # noqa: BLE001 - best effort only
                 params["optimizer/class_name"] = type(optimizer).__name__
-        params["fit/epochs"] = self.params.get("epochs") if self.params else None
-        params["fit/steps"] = self.params.get("steps") if self.params else None
+        fit_params = self.params or {}
+        params["fit/epochs"] = fit_params.get("epochs")
+        params["fit/steps"] = fit_params.get("steps")
         self.log_params(params)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -73,3 +73,53 @@ def test_digits_split_is_stratified_and_deterministic():
 if os.environ.get("CI") and fashion_mnist.find_local_copy() is None:
     # CI installs the Debian package in scripts/test.sh; fail loudly if not.
     raise RuntimeError(fashion_mnist.INSTALL_HINT)
+
+
+def test_load_dataset_normalises_and_checks(tmp_path):
+    from keras_recipes.datasets import load_dataset
+
+    (x, y), (xt, yt), names = load_dataset("digits")
+    (rx, ry), (rxt, ryt) = digits.load_data()
+    assert x.dtype == np.float32 and x.shape == (*np.shape(rx)[:3], 1)
+    np.testing.assert_array_equal(x[..., 0], rx)
+    np.testing.assert_array_equal(y, ry)
+    assert y.dtype == np.int64 and names == [str(i) for i in range(10)]
+
+    good = tmp_path / "good.npz"
+    np.savez(good, x_train=np.zeros((4, 5, 6, 3), "uint8"),
+             y_train=np.array([0, 1, 2, 1]), x_test=np.ones((2, 5, 6, 3)),
+             y_test=np.array([2, 0]), class_names=np.array(["a", "b", "c"]))
+    (x, y), (xt, yt), names = load_dataset(str(good))
+    assert x.shape == (4, 5, 6, 3) and x.dtype == np.float32
+    assert names == ["a", "b", "c"]
+
+    bad = {
+        "partial": (dict(x_train=np.zeros((4, 8, 8)),
+                     y_train=np.zeros(4, "int64")), "lacks the arrays"),
+        "float_labels": (dict(x_train=np.zeros((4, 8, 8)),
+                              y_train=np.zeros(4), x_test=np.zeros((2, 8, 8)),
+                              y_test=np.zeros(2)), "y_train must hold 4"),
+        "negative": (dict(x_train=np.zeros((2, 8, 8)),
+                          y_train=np.array([0, -1]),
+                          x_test=np.zeros((1, 8, 8)),
+                          y_test=np.array([0])), "class ids >= 0"),
+        "not_images": (dict(x_train=np.zeros((4, 8)),
+                            y_train=np.zeros(4, "int64"),
+                            x_test=np.zeros((2, 8)),
+                            y_test=np.zeros(2, "int64")), "x_train must hold"),
+    }
+    for name, (arrays, message) in bad.items():
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, **arrays)
+        with pytest.raises(ValueError, match=message):
+            load_dataset(str(path))
+    with pytest.raises(ValueError, match="dataset file not found"):
+        load_dataset(str(tmp_path / "missing.npz"))
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+        load_dataset("mnist")
+    with pytest.raises(TypeError, match="name"):
+        load_dataset(3)
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_text("not a zip")
+    with pytest.raises(ValueError, match="cannot read dataset file"):
+        load_dataset(str(corrupt))

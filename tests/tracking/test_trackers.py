@@ -50,6 +50,27 @@ class TrackerTest(TestCase):
                 raise KeyboardInterrupt
         self.assertEqual(tracker.records["status"], "KILLED")
 
+    def test_end_status_is_the_one_mapping(self):
+        self.assertEqual(tracking.end_status(None), "FINISHED")
+        self.assertEqual(tracking.end_status(KeyboardInterrupt()), "KILLED")
+        self.assertEqual(tracking.end_status(KeyboardInterrupt), "KILLED")
+        self.assertEqual(tracking.end_status(RuntimeError("x")), "FAILED")
+        self.assertEqual(tracking.end_status(SystemExit), "FAILED")
+
+    def test_make_tracker_lays_out_the_run_folder(self):
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            run_dir = os.path.join(folder, "run1")
+            jsonl = tracking.make_tracker("jsonl", folder, run_dir, "run1")
+            self.assertIsInstance(jsonl, tracking.JSONLTracker)
+            self.assertEqual(jsonl.path,
+                             os.path.join(run_dir, "tracking.jsonl"))
+            self.assertIsNone(
+                tracking.make_tracker("none", folder, run_dir, "run1"))
+            with self.assertRaisesRegex(ValueError, "kind.*mlfow"):
+                tracking.make_tracker("mlfow", folder, run_dir, "run1")
+
     def test_bad_arguments(self):
         with self.assertRaisesRegex(TypeError, "hyperparameters"):
             tracking.Tracker(hyperparameters=[1])

@@ -1,0 +1,156 @@
+"""The `keras-recipes` argument parser.
+
+This module imports only the standard library: the launcher
+(`keras_recipes_cli.py`) loads it by file path to answer `--help` before any
+backend is chosen, so it must not import the package (which imports Keras).
+"""
+
+import argparse
+
+PROG = "keras-recipes"
+DATASETS = ("fashion_mnist", "digits")
+MODELS = ("small_resnet",)
+BACKENDS = ("jax", "tensorflow", "torch")
+# Kept equal to `keras_recipes.tracking.factory.TRACKERS` and
+# `keras_recipes.recipes.recipe.PRESETS` by tests/test_cli.py: this module
+# cannot import them.
+TRACKERS = ("mlflow", "tensorboard", "jsonl", "wandb", "none")
+PRESETS = ("baseline", "standard", "strong")
+
+
+class UsageError(Exception):
+    """A bad argument: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+class _SubParser(_Parser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def _int_at_least(minimum, what):
+    """argparse type: an integer >= `minimum`, described as `what`."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {what}, got {text!r}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive integer")
+_non_negative_int = _int_at_least(0, "a non-negative integer")
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [0, 1), got {text!r}"
+        ) from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [0, 1), got {value}"
+        )
+    return value
+
+
+def _add_train(sub):
+    train = sub.add_parser(
+        "train", help="train a model with a recipe and write a run folder"
+    )
+    train.add_argument("--dataset", default="fashion_mnist",
+                       help=f"{', '.join(DATASETS)} or a PATH.npz with "
+                       "x_train, y_train, x_test, y_test "
+                       "(default: fashion_mnist)")
+    train.add_argument("--model", default="small_resnet",
+                       help="small_resnet (default)")
+    train.add_argument("--recipe", default="standard",
+                       help=f"{', '.join(PRESETS)} or a RECIPE.json "
+                       "(default: standard)")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="epochs (default: the recipe's)")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help="batch size (default: the recipe's)")
+    train.add_argument("--width", type=_positive_int, default=32,
+                       help="small_resnet width (default: 32)")
+    train.add_argument("--depth", type=_positive_int, default=8,
+                       help="small_resnet depth, 6n+2 (default: 8)")
+    train.add_argument("--subset", type=_positive_int, default=None,
+                       help="train on the first N training images only")
+    train.add_argument("--validation-split", type=_fraction, default=0.1,
+                       help="fraction of the training set held out for "
+                       "validation (default: 0.1)")
+    train.add_argument("--backend", default=None,
+                       help="jax, tensorflow or torch (default: "
+                       "KERAS_BACKEND or Keras's configured backend)")
+    train.add_argument("--tracker", default="mlflow",
+                       help=f"{', '.join(TRACKERS[:-1])} or none "
+                       "(default: mlflow, a SQLite store in --output)")
+    train.add_argument("--output", default="runs",
+                       help="folder of the run folders and the tracking "
+                       "store (default: runs)")
+    train.add_argument("--resume", default=None, metavar="RUN_ID",
+                       help="continue an interrupted run in the same "
+                       "tracked run")
+    train.add_argument("--seed", type=_non_negative_int, default=0,
+                       help="random seed (default: 0)")
+    train.add_argument("--quiet", action="store_true",
+                       help="no progress bars")
+
+
+def _add_evaluate(sub):
+    evaluate = sub.add_parser(
+        "evaluate", help="write the evaluation report of a saved model"
+    )
+    evaluate.add_argument("model_path", metavar="MODEL.keras")
+    evaluate.add_argument("--dataset", default="fashion_mnist",
+                          help=f"{', '.join(DATASETS)} or a PATH.npz")
+    evaluate.add_argument("--output", default=None,
+                          help="report folder (default: "
+                          "<model folder>/evaluation-<dataset>)")
+    evaluate.add_argument("--batch-size", type=_positive_int, default=256)
+    evaluate.add_argument("--backend", default=None,
+                          help="jax, tensorflow or torch")
+
+
+def _add_runs(sub):
+    runs = sub.add_parser("runs", help="list or compare tracked runs")
+    runs.add_argument("--output", default="runs",
+                      help="folder given to `train --output` "
+                      "(default: runs)")
+    runs.add_argument("--compare", nargs=2, metavar="RUN_ID", default=None,
+                      help="show two runs side by side")
+
+
+# One entry per command: its name and the function adding its arguments.
+# `keras_recipes.cli.app` runs `keras_recipes.cli.<name>.run`.
+SUBCOMMANDS = (("train", _add_train), ("evaluate", _add_evaluate),
+               ("runs", _add_runs))
+
+
+def build_parser():
+    parser = _Parser(
+        prog=PROG, allow_abbrev=False,
+        description="Train, evaluate and compare Keras models with "
+        "keras-recipes.",
+    )
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_SubParser
+    )
+    for _, add in SUBCOMMANDS:
+        add(sub)
+    return parser
