@@ -23,7 +23,7 @@ from keras_recipes.backend.ops import make_random
 from keras_recipes.backend.values import host_value
 from keras_recipes.utils.labels import check_class_ids
 from keras_recipes.utils.seeding import as_seed_generator
-from keras_recipes.utils.validation import check_choice
+from keras_recipes.utils.validation import check_data_format
 from keras_recipes.utils.validation import check_number
 
 PLACEMENT_HELP = (
@@ -244,11 +244,7 @@ class BaseAugmentation(keras.layers.Layer):
         if seed is not None:
             check_number("seed", seed, integer=True, min_value=0)
         self.seed = seed
-        self.data_format = check_choice(
-            "data_format",
-            data_format or keras.config.image_data_format(),
-            ("channels_last", "channels_first"),
-        )
+        self.data_format = check_data_format(data_format)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_jit = True
         self._convert_input_args = False

@@ -25,6 +25,7 @@ from keras_recipes.backend.ops import get_ops
 from keras_recipes.backend.ops import make_random
 from keras_recipes.backend.values import host_value
 from keras_recipes.utils.validation import check_choice
+from keras_recipes.utils.validation import check_data_format
 from keras_recipes.utils.validation import check_number
 
 
@@ -261,10 +262,7 @@ def mix_batch(images, labels, permutation, *, lam=None, boxes=None,
 def prepare_images(images, data_format):
     """Check a batch of images; return `(xp, float32 channels-last images,
     data_format)`."""
-    data_format = check_choice(
-        "data_format", data_format or keras.config.image_data_format(),
-        ("channels_last", "channels_first"),
-    )
+    data_format = check_data_format(data_format)
     if is_symbolic(images):
         raise ValueError(PLACEMENT_HELP)
     xp = get_ops(images)

@@ -10,17 +10,6 @@ def to_float(value):
     return float(keras.ops.convert_to_numpy(value))
 
 
-def iter_layers(layer):
-    """Every layer nested under `layer` (depth first), `layer` excluded.
-
-    Follows the public `layers` attribute of functional and Sequential
-    models (nested models included).
-    """
-    for sub in getattr(layer, "layers", None) or []:
-        yield sub
-        yield from iter_layers(sub)
-
-
 def is_schedule(optimizer):
     """Whether the optimizer's learning rate is a schedule or a callable."""
     inner = optimizer

@@ -6,6 +6,7 @@ from keras import ops
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.backend.capabilities import pydataset_peeks_batch_signature
 from keras_recipes.utils.validation import check_choice
+from keras_recipes.utils.validation import check_data_format
 from keras_recipes.utils.validation import check_number
 
 _MODES = ("resize", "crop")
@@ -36,13 +37,6 @@ def pinned_size(height, width, scale, size_increment=4):
     return int(height * factor), int(width * factor)
 
 
-def _data_format(data_format):
-    if data_format is None:
-        return keras.config.image_data_format()
-    return check_choice("data_format", data_format,
-                        ("channels_last", "channels_first"))
-
-
 def resize_batch(images, size, mode="resize", interpolation="bilinear",
                  seed=None, data_format=None):
     """Resize (or randomly crop) a batch of images to `size = (h, w)`.
@@ -51,7 +45,7 @@ def resize_batch(images, size, mode="resize", interpolation="bilinear",
     image, as Composer does); `seed` is an int or a
     `keras.random.SeedGenerator`.
     """
-    data_format = _data_format(data_format)
+    data_format = check_data_format(data_format)
     images = ops.convert_to_tensor(images)
     h_axis = 1 if data_format == "channels_last" else 2
     height, width = images.shape[h_axis], images.shape[h_axis + 1]
@@ -175,7 +169,7 @@ class ProgressiveResizing(keras.callbacks.Callback):
         self.mode = mode
         self.layer = layer
         self.interpolation = interpolation
-        self.data_format = _data_format(data_format)
+        self.data_format = check_data_format(data_format)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.scale_factor = float(initial_scale)

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
-from keras_recipes.callbacks._utils import iter_layers
 from keras_recipes.callbacks._utils import settable_learning_rate
+from keras_recipes.utils.layers import batch_norm_layers
 from keras_recipes.utils.validation import check_number
 
 
@@ -34,16 +34,6 @@ def _batches(data, batch_size):
         yield batch
 
 
-def batch_norm_layers(model):
-    """The trainable `BatchNormalization` layers of `model`, nested ones
-    included."""
-    return [
-        layer for layer in iter_layers(model)
-        if isinstance(layer, keras.layers.BatchNormalization)
-        and layer.trainable
-    ]
-
-
 def recompute_batch_norm_statistics(model, data, batch_size=32):
     """Reset and recompute the moving statistics of every trainable
     `BatchNormalization` layer as the plain average over `data`'s batches.
@@ -56,7 +46,7 @@ def recompute_batch_norm_statistics(model, data, batch_size=32):
     Returns:
         The number of batches used.
     """
-    layers = batch_norm_layers(model)
+    layers = batch_norm_layers(model, trainable_only=True)
     if not layers:
         return 0
     momenta = [layer.momentum for layer in layers]
@@ -141,7 +131,8 @@ class SWA(keras.callbacks.Callback):
         model = self.model
         if self.swa_lr is not None:
             settable_learning_rate(model.optimizer, "SWA(swa_lr=...)")
-        if self.bn_data is None and batch_norm_layers(model):
+        if self.bn_data is None and batch_norm_layers(
+                model, trainable_only=True):
             raise ValueError(
                 "Expected `bn_data` for a model with BatchNormalization "
                 "layers: SWA must recompute their statistics with the "

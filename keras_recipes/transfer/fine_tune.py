@@ -6,10 +6,10 @@ import keras
 
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.schedules.one_cycle import OneCycle
-from keras_recipes.transfer.freeze import batch_norm_layers
 from keras_recipes.transfer.freeze import layer_position
 from keras_recipes.transfer.layerwise import discriminative_optimizer
 from keras_recipes.transfer.layerwise import make_optimizer
+from keras_recipes.utils.layers import batch_norm_layers
 from keras_recipes.utils.validation import check_number
 
 

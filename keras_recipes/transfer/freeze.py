@@ -5,6 +5,7 @@ import numbers
 import keras
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.utils.layers import batch_norm_layers
 
 
 def _check_model(model):
@@ -51,14 +52,6 @@ def layer_position(model, spec, arg, *, name_offset=0):
             f"{arg}={spec!r}"
         )
     return int(round(spec * n))
-
-
-def batch_norm_layers(layer):
-    is_bn = isinstance(layer, keras.layers.BatchNormalization)
-    found = [layer] if is_bn else []
-    for sub in getattr(layer, "layers", None) or []:
-        found.extend(batch_norm_layers(sub))
-    return found
 
 
 @keras_recipes_export("keras_recipes.transfer.freeze")

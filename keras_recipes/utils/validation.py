@@ -5,6 +5,8 @@ Messages take the form "Expected <what>. Received: <arg>=<value>".
 
 import numbers
 
+import keras
+
 
 def check_number(name, value, *, min_value=None, max_value=None,
                  min_inclusive=True, max_inclusive=True, integer=False,
@@ -47,3 +49,15 @@ def check_choice(name, value, choices):
             f"Received: {name}={value!r}"
         )
     return value
+
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def check_data_format(data_format):
+    """`data_format` resolved and checked: `None` gives
+    `keras.config.image_data_format()`; anything but `"channels_last"` or
+    `"channels_first"` raises a `ValueError` naming `data_format`."""
+    if data_format is None:
+        return keras.config.image_data_format()
+    return check_choice("data_format", data_format, DATA_FORMATS)
