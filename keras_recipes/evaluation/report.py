@@ -1,78 +1,33 @@
 """`evaluate(model, x, y)` -> `EvaluationReport`: metrics, plots, HTML.
 
-All numbers are computed with NumPy from the model's predictions; the tests
-check every one against scikit-learn on the same predictions. Plots use
-matplotlib (the `plots` extra), imported only when a plot is drawn.
+All numbers are computed with NumPy from the model's predictions
+(`keras_recipes.metrics.classification` and `.calibration`); the tests check
+every one against scikit-learn on the same predictions. The plots
+(`evaluation/plots.py`) use matplotlib (the `plots` extra), imported only
+when a plot is drawn; the page is `evaluation/html.py`.
 """
 
-import base64
 import datetime
-import html
-import io
-import json
-import os
 
 import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.evaluation.html import render_html
+from keras_recipes.evaluation.plots import report_figures
+from keras_recipes.evaluation.plots import save_plots
+from keras_recipes.metrics.calibration import ECE_BINS
 from keras_recipes.metrics.calibration import expected_calibration_error
 from keras_recipes.metrics.calibration import reliability_bins
-from keras_recipes.utils.optional import import_optional
+from keras_recipes.metrics.classification import as_probabilities
+from keras_recipes.metrics.classification import classification_metrics
+from keras_recipes.metrics.classification import fairness_metrics
+from keras_recipes.metrics.classification import most_confused_pairs
+from keras_recipes.utils.labels import class_ids
 from keras_recipes.utils.validation import check_number
 
-ECE_BINS = 15
-
-
-def _softmax(z):
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _as_probabilities(y_pred, from_logits):
-    y_pred = np.asarray(y_pred, dtype="float64")
-    if y_pred.ndim == 1:
-        y_pred = y_pred[:, None]
-    if y_pred.ndim != 2:
-        raise ValueError(
-            "Expected the model to output one vector of class scores per "
-            f"sample. Received predictions of shape {y_pred.shape}"
-        )
-    if y_pred.shape[1] == 1:  # one sigmoid output: binary problem
-        p = y_pred[:, 0]
-        if from_logits or (from_logits is None and (p.min() < 0 or p.max() > 1)):
-            p = 1.0 / (1.0 + np.exp(-p))
-        return np.stack([1.0 - p, p], axis=1)
-    if from_logits is None:
-        sums = y_pred.sum(axis=1)
-        from_logits = bool(
-            y_pred.min() < 0 or np.abs(sums - 1.0).max() > 1e-3
-        )
-    if from_logits:
-        return _softmax(y_pred)
-    return y_pred / y_pred.sum(axis=1, keepdims=True)
-
-
-def _labels(y, num_classes):
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == num_classes and num_classes > 1:
-        y = y.argmax(axis=1)
-    y = y.reshape(-1)
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
-            raise ValueError(
-                "Expected `y` to hold integer class ids or one-hot rows. "
-                f"Received: y with dtype {y.dtype} and fractional values"
-            )
-    y = y.astype("int64")
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
-            f"Expected class ids in [0, {num_classes - 1}] (the model has "
-            f"{num_classes} outputs). Received: y in "
-            f"[{y.min()}, {y.max()}]"
-        )
-    return y
+__all__ = ["ECE_BINS", "EvaluationReport", "classification_metrics",
+           "evaluate", "fairness_metrics"]
 
 
 def _image_like(x):
@@ -82,100 +37,6 @@ def _image_like(x):
     if x.ndim == 4 and (x.shape[-1] in (1, 3, 4) or x.shape[1] in (1, 3, 4)):
         return x
     return None
-
-
-def _divide(a, b):
-    a = np.asarray(a, dtype="float64")
-    b = np.asarray(b, dtype="float64")
-    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
-
-
-def classification_metrics(y_true, y_pred, num_classes):
-    """Accuracy, per-class precision/recall/F1, macro and weighted F1 and
-    the confusion matrix, from integer labels and predictions.
-
-    Zero divisions count as 0, like scikit-learn's `zero_division=0`.
-    """
-    cm = np.zeros((num_classes, num_classes), dtype="int64")
-    np.add.at(cm, (y_true, y_pred), 1)
-    tp = np.diag(cm).astype("float64")
-    support = cm.sum(axis=1)
-    predicted = cm.sum(axis=0)
-    precision = _divide(tp, predicted)
-    recall = _divide(tp, support)
-    f1 = _divide(2 * precision * recall, precision + recall)
-    total = max(int(support.sum()), 1)
-    return {
-        "accuracy": float(tp.sum() / total),
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "support": support,
-        "macro_precision": float(precision.mean()),
-        "macro_recall": float(recall.mean()),
-        "macro_f1": float(f1.mean()),
-        "weighted_f1": float(np.sum(f1 * support) / total),
-        "confusion_matrix": cm,
-    }
-
-
-def fairness_metrics(y_true, y_pred, groups, num_classes):
-    """Per-group accuracy and recall, demographic-parity and equalized-odds
-    differences (fairlearn's definitions).
-
-    For two classes the positive class is 1, as in fairlearn. For more
-    classes each class is taken one-vs-rest and the largest difference over
-    classes is reported (the per-class values are kept too).
-    """
-    groups = np.asarray(groups).reshape(-1)
-    names = sorted(np.unique(groups).tolist(), key=str)
-    per_group = {}
-    selection = []  # (groups, classes): P(pred = c | g)
-    tpr = []  # P(pred = c | y = c, g)
-    fpr = []  # P(pred = c | y != c, g)
-    classes = np.arange(num_classes)
-    for g in names:
-        m = groups == g
-        yt, yp = y_true[m], y_pred[m]
-        metrics = classification_metrics(yt, yp, num_classes)
-        present = np.unique(yt)
-        per_group[str(g)] = {
-            "count": int(m.sum()),
-            "accuracy": metrics["accuracy"],
-            # Mean recall over the classes present in the group
-            # (= scikit-learn's balanced_accuracy_score).
-            "recall": float(metrics["recall"][present].mean()),
-            "per_class_recall": metrics["recall"].tolist(),
-        }
-        pred_is = yp[:, None] == classes[None, :]
-        true_is = yt[:, None] == classes[None, :]
-        selection.append(pred_is.mean(axis=0))
-        pos = true_is.sum(axis=0)
-        neg = (~true_is).sum(axis=0)
-        tpr.append(np.where(pos > 0, (pred_is & true_is).sum(0) / np.maximum(
-            pos, 1), np.nan))
-        fpr.append(np.where(neg > 0, (pred_is & ~true_is).sum(0) / np.maximum(
-            neg, 1), np.nan))
-    selection, tpr, fpr = map(np.array, (selection, tpr, fpr))
-
-    def spread(values):
-        out = []
-        for column in values.T:
-            column = column[~np.isnan(column)]
-            out.append(float(column.max() - column.min()) if column.size
-                       else 0.0)
-        return np.array(out)
-
-    dp = spread(selection)
-    eo = np.maximum(spread(tpr), spread(fpr))
-    considered = [1] if num_classes == 2 else list(range(num_classes))
-    return {
-        "groups": per_group,
-        "demographic_parity_difference": float(dp[considered].max()),
-        "equalized_odds_difference": float(eo[considered].max()),
-        "per_class_demographic_parity_difference": dp.tolist(),
-        "per_class_equalized_odds_difference": eo.tolist(),
-    }
 
 
 @keras_recipes_export("keras_recipes.evaluation.EvaluationReport")
@@ -228,7 +89,7 @@ class EvaluationReport:
                 f"at least 2 classes. Received: y_prob.shape={y_prob.shape}"
             )
         num_classes = y_prob.shape[1]
-        y_true = _labels(y_true, num_classes)
+        y_true = class_ids(y_true, num_classes, name="y")
         if y_true.shape[0] != y_prob.shape[0]:
             raise ValueError(
                 "Expected as many labels as predictions. Received: "
@@ -285,20 +146,8 @@ class EvaluationReport:
         self.reliability = reliability_bins(
             self.y_true, self.y_prob, ECE_BINS
         )
-        off = self.confusion_matrix.copy()
-        np.fill_diagonal(off, 0)
-        order = np.argsort(-off, axis=None, kind="stable")
-        pairs = []
-        for flat in order[:5]:
-            t, p = divmod(int(flat), c)
-            if off[t, p] == 0:
-                break
-            pairs.append({
-                "true": self.class_names[t], "predicted": self.class_names[p],
-                "count": int(off[t, p]),
-                "fraction_of_true": float(off[t, p] / max(self.support[t], 1)),
-            })
-        self.most_confused = pairs
+        self.most_confused = most_confused_pairs(
+            self.confusion_matrix, self.class_names)
         # Lowest probability of the true class first (= highest loss,
         # without the ties that clipping the loss would create).
         hardest = np.argsort(p_true, kind="stable")[: self.num_hardest]
@@ -358,262 +207,19 @@ class EvaluationReport:
             "ece": self.ece,
         }
 
-    # --------------------------------------------------------------- plots
+    # ------------------------------------------------------ plots and HTML
     def _figures(self):
         """Yield `(name, matplotlib Figure)` for every plot."""
-        figure_module = import_optional("matplotlib.figure", "plots")
-        Figure = figure_module.Figure
-        c = len(self.class_names)
-
-        # Confusion matrix, rows normalized, counts written in the cells.
-        size = max(4.5, 0.55 * c + 2)
-        fig = Figure(figsize=(size + 1, size), dpi=100)
-        ax = fig.add_subplot()
-        norm = _divide(
-            self.confusion_matrix, self.confusion_matrix.sum(1, keepdims=True)
-        )
-        im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
-                     label="fraction of the true class")
-        ax.set_xticks(range(c), self.class_names, rotation=45, ha="right")
-        ax.set_yticks(range(c), self.class_names)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(f"Confusion matrix (accuracy {self.accuracy:.2%})")
-        if c <= 20:
-            for i in range(c):
-                for j in range(c):
-                    ax.text(j, i, str(self.confusion_matrix[i, j]),
-                            ha="center", va="center", fontsize=7,
-                            color="white" if norm[i, j] > 0.5 else "black")
-        fig.tight_layout()
-        yield "confusion_matrix", fig
-
-        # Reliability diagram with the confidence histogram below.
-        fig = Figure(figsize=(5, 6), dpi=100)
-        ax, hist = fig.subplots(
-            2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True
-        )
-        edges = self.reliability["edges"]
-        centers = (edges[:-1] + edges[1:]) / 2
-        width = edges[1] - edges[0]
-        count = self.reliability["count"]
-        acc = np.where(count > 0, self.reliability["accuracy"], np.nan)
-        conf = np.where(count > 0, self.reliability["confidence"], np.nan)
-        ax.bar(centers, np.nan_to_num(acc), width=width * 0.95,
-               color="#3b75af", edgecolor="black", label="accuracy")
-        ax.bar(centers, np.nan_to_num(conf - acc), bottom=np.nan_to_num(acc),
-               width=width * 0.95, fill=False, hatch="///",
-               edgecolor="#c03030", linewidth=1.0,
-               label="gap to mean confidence")
-        ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("accuracy")
-        ax.set_title(
-            f"Reliability diagram (ECE {self.ece:.4f}, {ECE_BINS} bins)"
-        )
-        ax.legend(loc="upper left", fontsize=8)
-        hist.bar(centers, count, width=width * 0.95, color="#777777")
-        hist.set_xlabel("confidence")
-        hist.set_ylabel("count")
-        hist.set_xlim(0, 1)
-        fig.tight_layout()
-        yield "reliability_diagram", fig
-
-        # Per-class precision / recall / F1.
-        fig = Figure(figsize=(max(6, 0.6 * c + 2), 3.8), dpi=100)
-        ax = fig.add_subplot()
-        x = np.arange(c)
-        for k, (label, values) in enumerate(
-            (("precision", self.precision), ("recall", self.recall),
-             ("F1", self.f1))
-        ):
-            ax.bar(x + (k - 1) * 0.27, values, width=0.27, label=label)
-        ax.set_xticks(x, self.class_names, rotation=45, ha="right")
-        ax.set_ylim(0, 1.05)
-        ax.set_title(f"Per-class metrics (macro F1 {self.macro_f1:.4f})",
-                     loc="left")
-        ax.legend(fontsize=8, ncol=3, loc="lower right",
-                  bbox_to_anchor=(1.0, 1.0), frameon=False)
-        fig.tight_layout()
-        yield "per_class_metrics", fig
-
-        if self.images is not None and self.hardest:
-            yield "hardest_examples", self._hardest_figure(Figure)
-
-        if self.fairness is not None:
-            groups = self.fairness["groups"]
-            names = list(groups)
-            fig = Figure(figsize=(max(5, 0.8 * len(names) + 2), 3.8), dpi=100)
-            ax = fig.add_subplot()
-            x = np.arange(len(names))
-            ax.bar(x - 0.2, [groups[g]["accuracy"] for g in names], 0.4,
-                   label="accuracy")
-            ax.bar(x + 0.2, [groups[g]["recall"] for g in names], 0.4,
-                   label="recall (macro)")
-            ax.set_xticks(x, names)
-            ax.set_ylim(0, 1.05)
-            ax.set_title(
-                "Per group: DP diff "
-                f"{self.fairness['demographic_parity_difference']:.3f}, "
-                "EO diff "
-                f"{self.fairness['equalized_odds_difference']:.3f}"
-            )
-            ax.legend(fontsize=8, loc="lower right")
-            fig.tight_layout()
-            yield "fairness", fig
-
-    def _hardest_figure(self, Figure):
-        images = self.images
-        if images.ndim == 4 and images.shape[-1] not in (1, 3, 4):
-            images = np.moveaxis(images, 1, -1)  # channels_first
-        n = len(self.hardest)
-        cols = min(n, 8)
-        rows = int(np.ceil(n / cols))
-        fig = Figure(figsize=(1.6 * cols, 1.9 * rows + 0.4), dpi=100)
-        fig.suptitle("Hardest examples (highest loss): true -> predicted",
-                     fontsize=10)
-        for k, item in enumerate(self.hardest):
-            ax = fig.add_subplot(rows, cols, k + 1)
-            img = np.asarray(images[item["index"]], dtype="float64")
-            if img.ndim == 3 and img.shape[-1] == 1:
-                img = img[..., 0]
-            lo, hi = float(img.min()), float(img.max())
-            img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
-            ax.imshow(img, cmap="gray" if img.ndim == 2 else None,
-                      vmin=0, vmax=1)
-            ax.set_title(
-                f"{item['true'][:10]}\n-> {item['predicted'][:10]} "
-                f"({item['confidence']:.2f})",
-                fontsize=7,
-                color="#1a7f1a" if item["true"] == item["predicted"]
-                else "#b00000",
-            )
-            ax.axis("off")
-        fig.tight_layout()
-        return fig
-
-    def _png_bytes(self):
-        out = {}
-        for name, fig in self._figures():
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-            out[name] = buffer.getvalue()
-        return out
+        return report_figures(self)
 
     def save_plots(self, folder):
         """Write every plot as `<folder>/<name>.png`; returns the paths."""
-        os.makedirs(folder, exist_ok=True)
-        paths = {}
-        for name, data in self._png_bytes().items():
-            path = os.path.join(folder, f"{name}.png")
-            with open(path, "wb") as f:
-                f.write(data)
-            paths[name] = path
-        return paths
+        return save_plots(self, folder)
 
-    # ---------------------------------------------------------------- HTML
     def to_html(self, path=None):
         """Render one self-contained HTML page (PNG plots embedded as data
         URIs). Writes it to `path` when given; returns the HTML string."""
-        esc = html.escape
-        pngs = self._png_bytes()
-        d = self.to_dict()
-
-        def table(headers, rows):
-            head = "".join(f"<th>{esc(str(h))}</th>" for h in headers)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row)
-                + "</tr>" for row in rows
-            )
-            return f"<table><tr>{head}</tr>{body}</table>"
-
-        def img(name, alt):
-            if name not in pngs:
-                return ""
-            data = base64.b64encode(pngs[name]).decode("ascii")
-            return (f'<figure><img id="{name}" alt="{esc(alt)}" '
-                    f'src="data:image/png;base64,{data}"></figure>')
-
-        parts = [
-            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-            f"<title>{esc(self.title)}</title><style>",
-            "body{font-family:system-ui,sans-serif;margin:2em auto;"
-            "max-width:1100px;color:#222}table{border-collapse:collapse;"
-            "margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;"
-            "text-align:right}th{background:#f0f0f0}figure{margin:1em 0}"
-            "img{max-width:100%}.cards{display:flex;gap:1em;flex-wrap:wrap}"
-            ".card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}"
-            ".card b{display:block;font-size:1.5em}",
-            "</style></head><body>",
-            f"<h1>{esc(self.title)}</h1>",
-            f"<p>{d['num_samples']} samples, {d['num_classes']} classes; "
-            f"created {esc(self.created)}.</p><div class='cards'>",
-        ]
-        for label, value in (
-            ("accuracy", f"{self.accuracy:.4f}"),
-            ("macro F1", f"{self.macro_f1:.4f}"),
-            ("weighted F1", f"{self.weighted_f1:.4f}"),
-            (f"ECE ({ECE_BINS} bins)", f"{self.ece:.4f}"),
-            ("log loss", f"{self.log_loss:.4f}"),
-        ):
-            parts.append(f"<div class='card'>{esc(label)}<b>{value}</b></div>")
-        parts.append("</div><h2>Per-class metrics</h2>")
-        parts.append(table(
-            ["class", "precision", "recall", "F1", "support"],
-            [[r["class"], f"{r['precision']:.4f}", f"{r['recall']:.4f}",
-              f"{r['f1']:.4f}", r["support"]] for r in d["per_class"]]
-            + [["macro", f"{self.macro_precision:.4f}",
-                f"{self.macro_recall:.4f}", f"{self.macro_f1:.4f}",
-                d["num_samples"]],
-               ["weighted", "", "", f"{self.weighted_f1:.4f}",
-                d["num_samples"]]],
-        ))
-        parts.append(img("per_class_metrics", "per-class metrics"))
-        parts.append("<h2>Confusion matrix</h2>")
-        parts.append(img("confusion_matrix", "confusion matrix"))
-        parts.append("<h3>Most confused pairs</h3>")
-        parts.append(table(
-            ["true", "predicted", "count", "fraction of true class"],
-            [[p["true"], p["predicted"], p["count"],
-              f"{p['fraction_of_true']:.3f}"] for p in self.most_confused],
-        ))
-        parts.append("<h2>Calibration</h2>")
-        parts.append(img("reliability_diagram", "reliability diagram"))
-        parts.append("<h2>Hardest examples</h2>")
-        parts.append(img("hardest_examples", "hardest examples"))
-        parts.append(table(
-            ["index", "true", "predicted", "confidence", "loss"],
-            [[h["index"], h["true"], h["predicted"],
-              f"{h['confidence']:.3f}", f"{h['loss']:.3f}"]
-             for h in self.hardest],
-        ))
-        if self.fairness is not None:
-            f = self.fairness
-            parts.append("<h2>Fairness across groups</h2>")
-            parts.append(
-                "<p>Demographic-parity difference "
-                f"<b>{f['demographic_parity_difference']:.4f}</b>, "
-                "equalized-odds difference "
-                f"<b>{f['equalized_odds_difference']:.4f}</b>.</p>"
-            )
-            parts.append(table(
-                ["group", "count", "accuracy", "recall (macro)"],
-                [[g, v["count"], f"{v['accuracy']:.4f}", f"{v['recall']:.4f}"]
-                 for g, v in f["groups"].items()],
-            ))
-            parts.append(img("fairness", "fairness per group"))
-        parts.append("<details><summary>All numbers (JSON)</summary><pre>")
-        parts.append(esc(json.dumps(d, indent=1)))
-        parts.append("</pre></details></body></html>")
-        page = "\n".join(p for p in parts if p)
-        if path is not None:
-            folder = os.path.dirname(os.fspath(path))
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(page)
-        return page
+        return render_html(self, path)
 
     # --------------------------------------------------------------- config
     def get_config(self):
@@ -682,7 +288,7 @@ def evaluate(model, x, y, class_names=None, groups=None, batch_size=256,
             "Expected a model with one output. Received a model with "
             f"{len(y_pred)} outputs"
         )
-    y_prob = _as_probabilities(keras.ops.convert_to_numpy(y_pred), from_logits)
+    y_prob = as_probabilities(keras.ops.convert_to_numpy(y_pred), from_logits)
     return EvaluationReport(
         y, y_prob, class_names=class_names, groups=groups,
         images=x if isinstance(x, np.ndarray) else None,

@@ -3,11 +3,15 @@
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.utils.labels import class_ids
+
+# The bins of the ECE that `EvaluationReport` reports (Guo et al. use 15).
+ECE_BINS = 15
 
 
 def _check_inputs(y_true, y_prob, num_bins):
-    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) \
-            or num_bins < 1:
+    if (isinstance(num_bins, bool)
+            or not isinstance(num_bins, (int, np.integer)) or num_bins < 1):
         raise ValueError(
             "Expected `num_bins` to be a positive integer. "
             f"Received: num_bins={num_bins!r}"
@@ -18,10 +22,7 @@ def _check_inputs(y_true, y_prob, num_bins):
             "Expected `y_prob` of shape (num_samples, num_classes). "
             f"Received: y_prob.shape={y_prob.shape}"
         )
-    y_true = np.asarray(y_true)
-    if y_true.ndim == 2 and y_true.shape == y_prob.shape:
-        y_true = y_true.argmax(axis=-1)
-    y_true = y_true.reshape(-1).astype("int64")
+    y_true = class_ids(y_true, y_prob.shape[1], name="y_true")
     if y_true.shape[0] != y_prob.shape[0]:
         raise ValueError(
             "Expected `y_true` and `y_prob` to have the same number of "

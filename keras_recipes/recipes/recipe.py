@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.utils.labels import class_ids
 from keras_recipes.utils.seeding import derive_seed
 from keras_recipes.utils.validation import check_choice
 from keras_recipes.utils.validation import check_number
@@ -413,14 +414,8 @@ class Recipe:
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == num_classes and num_classes > 1:
             return y.astype("float32")
-        y = y.reshape(-1)
-        if y.size and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(
-                f"Expected `{arg}` to hold class ids in [0, "
-                f"{num_classes - 1}] (the model has {num_classes} outputs). "
-                f"Received: {arg} in [{y.min()}, {y.max()}]"
-            )
-        return np.eye(num_classes, dtype="float32")[y.astype("int64")]
+        ids = class_ids(y, num_classes, name=arg)
+        return np.eye(num_classes, dtype="float32")[ids]
 
     def fit(self, model, x, y, validation_data=None, callbacks=None,
             epochs=None, verbose="auto", compile=True, jit_compile="auto",

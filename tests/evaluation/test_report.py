@@ -208,7 +208,7 @@ class ReportNumbersTest(TestCase):
             EvaluationReport(y, p, class_names=["a"])
         with self.assertRaisesRegex(ValueError, "one group per sample"):
             EvaluationReport(y, p, groups=[0, 1])
-        with self.assertRaisesRegex(ValueError, r"class ids in \[0, 2\]"):
+        with self.assertRaisesRegex(ValueError, r"class ids in \[0, 3\)"):
             EvaluationReport(y + 3, p)
         with self.assertRaisesRegex(ValueError, "y_prob"):
             EvaluationReport(y, p[:, 0])

@@ -198,5 +198,5 @@ class RecipeFitTest(TestCase):
             recipe.fit(tiny_model(), x, y, callbacks=[failed, Boom()],
                        epochs=1, verbose=0)
         self.assertEqual(failed.records["status"], "FAILED")
-        with self.assertRaisesRegex(ValueError, r"class ids in \[0, 2\]"):
+        with self.assertRaisesRegex(ValueError, r"class ids in \[0, 3\)"):
             recipe.fit(tiny_model(), x, y + 5, epochs=1, verbose=0)
