@@ -233,14 +233,7 @@ def mix_batch(images, labels, permutation, *, lam=None, boxes=None,
     [[0.5, 0.5], [1.0, 0.0]]
     """
     xp, images, data_format = prepare_images(images, data_format)
-    check_number(
-        "num_classes", num_classes, integer=True, min_value=2,
-        allow_none=True,
-    )
-    check_number(
-        "label_smoothing", label_smoothing, min_value=0.0, max_value=1.0,
-        max_inclusive=False,
-    )
+    check_label_args(num_classes, label_smoothing)
     if is_symbolic(labels):
         raise ValueError(PLACEMENT_HELP)
     labels = xp.convert_to_tensor(labels)
@@ -257,6 +250,18 @@ def mix_batch(images, labels, permutation, *, lam=None, boxes=None,
     if data_format == "channels_first":
         mixed = xp.transpose(mixed, (0, 3, 1, 2))
     return mixed, targets
+
+
+def check_label_args(num_classes, label_smoothing):
+    """The label arguments every mixing function and layer takes."""
+    check_number(
+        "num_classes", num_classes, integer=True, min_value=2,
+        allow_none=True,
+    )
+    check_number(
+        "label_smoothing", label_smoothing, min_value=0.0, max_value=1.0,
+        max_inclusive=False,
+    )
 
 
 def prepare_images(images, data_format):
@@ -369,14 +374,7 @@ class MixingAugmentation(BaseAugmentation):
     def __init__(self, num_classes=None, label_smoothing=0.0, mode="batch",
                  seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        check_number(
-            "num_classes", num_classes, integer=True, min_value=2,
-            allow_none=True,
-        )
-        check_number(
-            "label_smoothing", label_smoothing, min_value=0.0, max_value=1.0,
-            max_inclusive=False,
-        )
+        check_label_args(num_classes, label_smoothing)
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
         self.mode = check_choice("mode", mode, MODES)
