@@ -20,5 +20,6 @@ from keras_recipes import recipes as recipes
 from keras_recipes import schedules as schedules
 from keras_recipes import tracking as tracking
 from keras_recipes import transfer as transfer
+from keras_recipes import tuning as tuning
 from keras_recipes.callbacks import find_learning_rate as find_learning_rate
 from keras_recipes.version import __version__ as __version__
