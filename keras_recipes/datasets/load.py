@@ -19,28 +19,20 @@ def _read_npz(path):
         raise ValueError(f"dataset file not found: {path}")
     try:
         with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in NPZ_KEYS if k not in data.files]
-            if missing:
-                raise ValueError(
-                    f"dataset file {path} lacks the arrays {missing}; "
-                    f"expected {', '.join(NPZ_KEYS)}"
-                )
-            arrays = [data[k] for k in NPZ_KEYS]
-            names = (
-                [str(c) for c in data["class_names"]]
-                if "class_names" in data.files else None
-            )
-    except ValueError as e:
-        if str(e).startswith(f"dataset file {path}"):
-            raise
-        raise ValueError(
-            f"cannot read dataset file {path}: {_one_line(e)}"
-        ) from None
+            arrays = {k: data[k] for k in data.files}
     except Exception as e:  # noqa: BLE001 - any unreadable file
         raise ValueError(
             f"cannot read dataset file {path}: {_one_line(e)}"
         ) from None
-    return arrays, names
+    missing = [k for k in NPZ_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(
+            f"dataset file {path} lacks the arrays {missing}; expected "
+            f"{', '.join(NPZ_KEYS)}"
+        )
+    names = arrays.get("class_names")
+    names = None if names is None else [str(c) for c in names]
+    return [arrays[k] for k in NPZ_KEYS], names
 
 
 def _images(a, arg):

@@ -8,7 +8,6 @@ Here each fold rebuilds the model from scratch, trains it with
 averaging all apply) and predicts its held-out part.
 """
 
-import math
 import time
 
 import keras
@@ -266,7 +265,7 @@ def cross_validate(build_model, x, y, recipe=None, cv=5, groups=None,
         if verbose:
             shown = ", ".join(f"{name} {value:.4f}"
                               for name, value in fold_scores[-1].items())
-            width = int(math.log10(len(splits))) + 1
+            width = len(str(len(splits)))
             print(f"fold {k + 1:>{width}}/{len(splits)}: {shown} "
                   f"({seconds[-1]:.1f} s, {len(train)} train / {len(val)} "
                   "held out)", flush=True)
