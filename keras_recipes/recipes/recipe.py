@@ -8,6 +8,8 @@ import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.recipes.presets import PRESETS
+from keras_recipes.recipes.presets import preset_config
 from keras_recipes.utils.labels import class_ids
 from keras_recipes.utils.seeding import derive_seed
 from keras_recipes.utils.validation import check_choice
@@ -17,49 +19,6 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "cosine", "onecycle")
 LOSSES = ("crossentropy", "focal", "poly")
 PLACEMENTS = ("model", "data")
-
-
-def _presets():
-    """The preset configurations, built on demand (fresh layers each
-    time)."""
-    from keras_recipes import augment
-
-    return {
-        "baseline": dict(
-            name="baseline", optimizer="adam", learning_rate=1e-3,
-            weight_decay=0.0, schedule="constant", warmup_epochs=0.0,
-            loss="crossentropy", label_smoothing=0.0, augment=None,
-            ema_decay=None, swa_start_epoch=None, epochs=15, batch_size=128,
-        ),
-        "standard": dict(
-            name="standard", optimizer="adamw", learning_rate=2e-3,
-            weight_decay=0.05, schedule="cosine", warmup_epochs=1.0,
-            loss="crossentropy", label_smoothing=0.1,
-            augment=[
-                keras.layers.RandomFlip("horizontal"),
-                augment.RandomErasing(probability=0.25),
-            ],
-            ema_decay=None, swa_start_epoch=None, epochs=15, batch_size=128,
-        ),
-        "strong": dict(
-            name="strong", optimizer="adamw", learning_rate=2e-3,
-            weight_decay=0.05, schedule="cosine", warmup_epochs=1.0,
-            loss="crossentropy", label_smoothing=0.1,
-            augment=[
-                keras.layers.RandomFlip("horizontal"),
-                augment.RandomErasing(probability=0.25),
-                augment.MixUpOrCutMix(
-                    mixup_alpha=0.2, cutmix_alpha=1.0, switch_prob=0.5,
-                    prob=0.5, label_smoothing=0.0,
-                ),
-            ],
-            ema_decay=0.999, swa_start_epoch=None, epochs=15,
-            batch_size=128,
-        ),
-    }
-
-
-PRESETS = ("baseline", "standard", "strong")
 
 
 def _serialize(obj):
@@ -292,7 +251,7 @@ class Recipe:
         Keyword arguments override the preset's values (e.g. `epochs=5`).
         """
         check_choice("name", name, PRESETS)
-        config = _presets()[name]
+        config = preset_config(name)
         config.update(overrides)
         return cls(**config)
 
