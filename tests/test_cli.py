@@ -101,6 +101,15 @@ BAD_ARGUMENTS = {
                              "a", "b"], "no run 'a'"),
     "missing_runs_folder": (["runs", "--output", "/no/such/folder"],
                             "no runs folder"),
+    "tune_unknown_tuner": (["tune", "--tuner", "annealing"],
+                           "invalid choice: 'annealing'"),
+    "tune_one_fold": (["tune", "--cv", "1"], "--cv must be at least 2"),
+    "tune_tracker": (["tune", "--tracker", "tensorboard"],
+                     "unknown tracker 'tensorboard' for tune"),
+    "tune_unknown_resume": (["tune", "--resume", "/no/search"],
+                            "no search in /no/search"),
+    "tune_unknown_recipe": (["tune", "--recipe", "fancy"],
+                            "unknown recipe 'fancy'"),
 }
 
 
@@ -247,8 +256,11 @@ def test_parser_names_match_the_package():
 
     assert parser.PRESETS == PRESETS
     assert parser.TRACKERS == TRACKERS
+    from keras_recipes.tuning import TUNERS
+
+    assert parser.TUNERS == TUNERS
     assert [name for name, _ in parser.SUBCOMMANDS] == [
-        "train", "evaluate", "runs"]
+        "train", "evaluate", "runs", "tune"]
     for name, _ in parser.SUBCOMMANDS:
         module = __import__(f"keras_recipes.cli.{name}", fromlist=["run"])
         assert callable(module.run)

@@ -136,10 +136,67 @@ def _add_runs(sub):
                       help="show two runs side by side")
 
 
+TUNERS = ("random", "grid", "bayesian", "hyperband")
+
+
+def _add_tune(sub):
+    tune = sub.add_parser(
+        "tune", help="search a recipe's hyperparameters with KerasTuner")
+    tune.add_argument("--dataset", default="fashion_mnist",
+                      help=f"{', '.join(DATASETS)} or a PATH.npz "
+                      "(default: fashion_mnist)")
+    tune.add_argument("--model", default="small_resnet",
+                      help="small_resnet (default)")
+    tune.add_argument("--recipe", default="standard",
+                      help=f"{', '.join(PRESETS)} (searched over its "
+                      "default space) or a RECIPE.json (searched over its "
+                      "learning rate) (default: standard)")
+    tune.add_argument("--tuner", default="bayesian", choices=TUNERS,
+                      help="KerasTuner tuner (default: bayesian)")
+    tune.add_argument("--max-trials", type=_positive_int, default=10,
+                      help="trials of random, grid and bayesian "
+                      "(default: 10)")
+    tune.add_argument("--cv", type=_positive_int, default=None,
+                      help="score each trial by K-fold cross-validation "
+                      "(default: one validation split)")
+    tune.add_argument("--epochs", type=_positive_int, default=None,
+                      help="epochs per trial (default: the recipe's)")
+    tune.add_argument("--batch-size", type=_positive_int, default=None)
+    tune.add_argument("--width", type=_positive_int, default=32,
+                      help="small_resnet width (default: 32)")
+    tune.add_argument("--depth", type=_positive_int, default=8,
+                      help="small_resnet depth, 6n+2 (default: 8)")
+    tune.add_argument("--subset", type=_positive_int, default=None,
+                      help="search on the first N training images only")
+    tune.add_argument("--validation-split", type=_fraction, default=0.2,
+                      help="held-out fraction without --cv (default: 0.2)")
+    tune.add_argument("--objective", default="val_accuracy",
+                      help="trial metric to optimize (default: "
+                      "val_accuracy)")
+    tune.add_argument("--workers", type=_non_negative_int, default=0,
+                      help="run the trials in N local worker processes "
+                      "with a KerasTuner chief (default: 0, in this "
+                      "process)")
+    tune.add_argument("--backend", default=None,
+                      help="jax, tensorflow or torch")
+    tune.add_argument("--tracker", default="mlflow",
+                      help="mlflow (default; trials are child runs in "
+                      "--output's store) or none")
+    tune.add_argument("--output", default="runs",
+                      help="folder of the search folders and the tracking "
+                      "store (default: runs)")
+    tune.add_argument("--resume", default=None, metavar="DIR",
+                      help="continue the search in DIR")
+    tune.add_argument("--seed", type=_non_negative_int, default=0,
+                      help="random seed (default: 0)")
+    tune.add_argument("--quiet", action="store_true",
+                      help="no progress lines")
+
+
 # One entry per command: its name and the function adding its arguments.
 # `keras_recipes.cli.app` runs `keras_recipes.cli.<name>.run`.
 SUBCOMMANDS = (("train", _add_train), ("evaluate", _add_evaluate),
-               ("runs", _add_runs))
+               ("runs", _add_runs), ("tune", _add_tune))
 
 
 def build_parser():
