@@ -1,6 +1,9 @@
 """The README's install line and main-job command, in a fresh virtual
 environment holding only the `jax` extra (plus `tracking` and `plots`, which
-the README's line installs): no TensorFlow, no torch.
+the README's line installs): no TensorFlow, no torch. Then the README's
+search line adds the `tuning` extra and runs `keras-recipes tune`, shrunk
+(KerasTuner 1.4.8 imports `six` without declaring it; only a fresh
+environment shows that).
 
 It runs once, in the JAX pass of the suite, and uses the pip cache that the
 test environment's own install filled (about 40 s on a 2-core CPU).
@@ -69,3 +72,15 @@ def test_readme_install_and_main_job_with_only_jax(tmp_path):
                  timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "using 'jax'" in result.stderr
+
+    # The README's search line: pip install -e ".[jax,tuning,tracking,plots]"
+    result = run([str(python), "-m", "pip", "install", "-q", "-e",
+                  f"{ROOT}[jax,tuning,tracking,plots]"], timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = run([str(script), "tune", "--dataset", "digits", "--tuner",
+                  "random", "--max-trials", "1", "--cv", "2", "--epochs",
+                  "1", "--width", "8", "--backend", "jax", "--output",
+                  str(tmp_path / "runs"), "--quiet"], cwd=tmp_path,
+                 timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "best_recipe.json" in result.stdout, result.stdout[-2000:]
