@@ -2,7 +2,7 @@
 recipe on Fashion-MNIST at an equal budget of training epochs, in one run,
 and the measurements the tuning method card quotes.
 
-    python benchmarks/tuning_fmnist.py                     # about 16 minutes (JAX, 2 CPU cores)
+    python benchmarks/tuning_fmnist.py        # about 16 min (JAX, 2 CPU cores)
     python benchmarks/tuning_fmnist.py --subset 2000 --width 8   # minutes
 
 Printed, as JSON and as the tables of `docs/benchmarks.md`:
