@@ -1,6 +1,9 @@
 """Training callbacks: LR logging and finding, SWA, EMA, progressive
-resizing."""
+resizing, deferred re-weighting."""
 
+from keras_recipes.callbacks.deferred_reweighting import (
+    DeferredReweighting as DeferredReweighting,
+)
 from keras_recipes.callbacks.lr_finder import LRFinder as LRFinder
 from keras_recipes.callbacks.lr_finder import (
     find_learning_rate as find_learning_rate,
@@ -15,6 +18,7 @@ from keras_recipes.callbacks.progressive_resizing import (
 from keras_recipes.callbacks.swa import SWA as SWA
 
 __all__ = [
+    "DeferredReweighting",
     "LRFinder",
     "LearningRateLogger",
     "ModelEMA",

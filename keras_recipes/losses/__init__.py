@@ -1,5 +1,5 @@
-"""Losses: classification (focal, label smoothing, poly, class-weighted) and
-metric learning."""
+"""Losses: classification (focal, label smoothing, poly, class-weighted),
+long-tail (LDAM, logit adjustment) and metric learning."""
 
 from keras_recipes.losses import distances as distances
 from keras_recipes.losses import miners as miners
@@ -18,6 +18,14 @@ from keras_recipes.losses.label_smoothing import (
 )
 from keras_recipes.losses.label_smoothing import (
     label_smoothing_crossentropy as label_smoothing_crossentropy,
+)
+from keras_recipes.losses.ldam import LDAMLoss as LDAMLoss
+from keras_recipes.losses.ldam import ldam_loss as ldam_loss
+from keras_recipes.losses.logit_adjusted import (
+    LogitAdjustedLoss as LogitAdjustedLoss,
+)
+from keras_recipes.losses.logit_adjusted import (
+    logit_adjusted_loss as logit_adjusted_loss,
 )
 from keras_recipes.losses.multi_similarity import (
     MultiSimilarityLoss as MultiSimilarityLoss,
@@ -43,7 +51,9 @@ __all__ = [
     "ClassWeightedLoss",
     "ContrastiveLoss",
     "FocalLoss",
+    "LDAMLoss",
     "LabelSmoothingCrossentropy",
+    "LogitAdjustedLoss",
     "MultiSimilarityLoss",
     "NTXentLoss",
     "PolyLoss",
@@ -52,6 +62,8 @@ __all__ = [
     "contrastive_loss",
     "focal_loss",
     "label_smoothing_crossentropy",
+    "ldam_loss",
+    "logit_adjusted_loss",
     "multi_similarity_loss",
     "ntxent_loss",
     "poly_loss",

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_recipes import callbacks
+from keras_recipes import losses
 
 
 def _images():
@@ -44,3 +45,10 @@ SETTINGS = {
         model_fn=_resizing_model,
     ),
 }
+
+SETTINGS["keras_recipes.callbacks.DeferredReweighting"] = dict(
+    kind="callback",
+    make=lambda: callbacks.DeferredReweighting(start_epoch=1, beta=0.99),
+    compile_kwargs=dict(
+        loss=losses.LDAMLoss([8, 8, 8, 8])),
+)

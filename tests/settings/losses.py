@@ -23,3 +23,19 @@ SETTINGS = {
             {0: 1.0, 1: 2.0, 2: 0.5, 3: 1.5}),
     ),
 }
+
+SETTINGS.update({
+    "keras_recipes.losses.LDAMLoss": dict(
+        kind="loss",
+        make=lambda: losses.LDAMLoss([40, 20, 10, 5], scale=5.0,
+                                     class_weight=[1.0, 1.5, 2.0, 2.5]),
+        model_fn=lambda: keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(4)]),
+    ),
+    "keras_recipes.losses.LogitAdjustedLoss": dict(
+        kind="loss",
+        make=lambda: losses.LogitAdjustedLoss([40, 20, 10, 5], tau=1.5),
+        model_fn=lambda: keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(4)]),
+    ),
+})
