@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 start=$(date +%s)
 python3 -m venv --clear "$VENV" || exit 1
 "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1
-"$VENV/bin/pip" install -q -e ".[test,tensorflow,jax,torch,tracking,tuning,plots]" \
+"$VENV/bin/pip" install -q -e ".[test,tensorflow,jax,torch,tracking,tuning,plots,imbalance]" \
     || { echo "install failed"; exit 1; }
 # Debian packages: real Fashion-MNIST for the end-to-end tests, and Chromium
 # for the test that opens the HTML evaluation report headless.

@@ -1,11 +1,18 @@
-"""Data tools: class weights, batching with augmentation, samplers."""
+"""Data tools: class weights, batching with augmentation, samplers,
+resampling."""
 
+from keras_recipes.data.balanced import BalancedBatches as BalancedBatches
 from keras_recipes.data.batches import batches as batches
 from keras_recipes.data.class_weights import class_weights as class_weights
+from keras_recipes.data.resample import resample as resample
+from keras_recipes.data.resample import resample_features as resample_features
 from keras_recipes.data.samplers import MPerClassBatches as MPerClassBatches
 
 __all__ = [
     "batches",
     "MPerClassBatches",
     "class_weights",
+    "BalancedBatches",
+    "resample",
+    "resample_features",
 ]
