@@ -483,7 +483,11 @@ def make_tuner(tuner, hypermodel, objective="val_accuracy", max_trials=10,
         seed: int, the oracle's seed. Defaults to `0`.
         progress: bool, print one line per finished trial (score, values,
             time). Defaults to `False`.
-        **kwargs: other arguments of the tuner class.
+        **kwargs: other arguments of the tuner class. For `"bayesian"`,
+            `num_initial_points` defaults to `max(3, max_trials // 4)`:
+            KerasTuner's own default, 3 per hyperparameter, would spend
+            the first 15 trials of the 5-parameter default space at
+            random, which is all of a typical search.
 
     Example: see `RecipeHyperModel`.
     """
@@ -502,6 +506,8 @@ def make_tuner(tuner, hypermodel, objective="val_accuracy", max_trials=10,
                               hypermodel.recipe.epochs)
     else:
         args["max_trials"] = max_trials
+    if tuner == "bayesian" and "num_initial_points" not in kwargs:
+        args["num_initial_points"] = max(3, int(max_trials) // 4)
     instance = cls(**args)
     instance.progress = bool(progress)
     return instance

@@ -251,3 +251,20 @@ def test_tensorflow_search_without_tensorboard(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "keras_tuner ['FAILED']" in result.stdout, result.stdout
     assert "make_tuner ['COMPLETED']" in result.stdout, result.stdout
+
+
+def test_bayesian_starts_from_a_quarter_of_the_trials(tmp_path):
+    hypermodel = tuning.RecipeHyperModel(
+        build_model, recipe="standard",
+        space={"learning_rate": tuning.LogUniform(1e-3, 1e-1),
+               "erasing_prob": tuning.Uniform(0.0, 0.5)})
+    tuner = tuning.make_tuner("bayesian", hypermodel, max_trials=20,
+                              directory=str(tmp_path))
+    assert tuner.oracle.num_initial_points == 5
+    tuner = tuning.make_tuner("bayesian", hypermodel, max_trials=6,
+                              directory=str(tmp_path), overwrite=True)
+    assert tuner.oracle.num_initial_points == 3
+    tuner = tuning.make_tuner("bayesian", hypermodel, max_trials=6,
+                              directory=str(tmp_path), overwrite=True,
+                              num_initial_points=1)
+    assert tuner.oracle.num_initial_points == 1
