@@ -1,12 +1,13 @@
-"""The `keras-recipes` command line: train, evaluate, runs.
+"""The `keras-recipes` command line: train, evaluate, runs, tune, audit.
 
     keras-recipes train --dataset fashion_mnist --recipe standard --epochs 3
     keras-recipes evaluate runs/<id>/model.keras --dataset fashion_mnist
     keras-recipes runs [--compare ID ID]
+    keras-recipes audit --dataset fashion_mnist --probabilities oof.npy
 
-One module per command (`train`, `evaluate`, `runs`), each with
-`run(args, argv)`; `parser` builds the arguments with the standard library
-only (the launcher, `keras_recipes_cli.py`, loads it to answer `--help`
+One module per command (`train`, `evaluate`, `runs`, `tune`, `audit`),
+each with `run(args, argv)`; `parser` builds the arguments with the standard
+library only (the launcher, `keras_recipes_cli.py`, loads it to answer `--help`
 before a backend is chosen); `common` holds what the commands share. The
 datasets come from `keras_recipes.datasets.load_dataset`, the trackers from
 `keras_recipes.tracking.make_tracker`, the run list from

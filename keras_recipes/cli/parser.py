@@ -193,10 +193,47 @@ def _add_tune(sub):
                       help="no progress lines")
 
 
+def _threshold(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, 1], got {text!r}"
+        ) from None
+
+
+def _add_audit(sub):
+    audit = sub.add_parser(
+        "audit", help="find duplicates, train/test leaks, bad values and "
+        "likely label errors in a dataset")
+    audit.add_argument("--dataset", default="fashion_mnist",
+                       help=f"{', '.join(DATASETS)} or a PATH.npz "
+                       "(default: fashion_mnist)")
+    audit.add_argument("--probabilities", default=None, metavar="PATH",
+                       help="out-of-fold class probabilities of the "
+                       "training set, (N, C) in a .npy (or a .npz with "
+                       "`probabilities`), to find likely label errors "
+                       "(default: none, no label-error search)")
+    audit.add_argument("--near-threshold", type=_threshold, default=0.998,
+                       help="cosine similarity from which two images are "
+                       "near duplicates (default: 0.998)")
+    audit.add_argument("--chunk-size", type=_positive_int, default=512,
+                       help="rows compared at a time; bounds the memory "
+                       "(default: 512)")
+    audit.add_argument("--subset", type=_positive_int, default=None,
+                       help="audit the first N training images only")
+    audit.add_argument("--output", default="audit",
+                       help="folder of audit.html and audit.json "
+                       "(default: audit)")
+    audit.add_argument("--quiet", action="store_true",
+                       help="no progress lines")
+
+
 # One entry per command: its name and the function adding its arguments.
 # `keras_recipes.cli.app` runs `keras_recipes.cli.<name>.run`.
 SUBCOMMANDS = (("train", _add_train), ("evaluate", _add_evaluate),
-               ("runs", _add_runs), ("tune", _add_tune))
+               ("runs", _add_runs), ("tune", _add_tune),
+               ("audit", _add_audit))
 
 
 def build_parser():

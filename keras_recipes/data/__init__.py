@@ -1,6 +1,8 @@
 """Data tools: class weights, batching with augmentation, samplers,
-resampling."""
+resampling, the dataset audit."""
 
+from keras_recipes.data.audit import AuditReport as AuditReport
+from keras_recipes.data.audit import audit as audit
 from keras_recipes.data.balanced import BalancedBatches as BalancedBatches
 from keras_recipes.data.batches import batches as batches
 from keras_recipes.data.class_weights import class_weights as class_weights
@@ -15,4 +17,6 @@ __all__ = [
     "BalancedBatches",
     "resample",
     "resample_features",
+    "AuditReport",
+    "audit",
 ]
