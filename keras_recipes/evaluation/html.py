@@ -1,12 +1,15 @@
 """The HTML page of an `EvaluationReport`: one self-contained file."""
 
-import base64
 import html
 import json
-import os
 
 from keras_recipes.evaluation.plots import png_bytes
 from keras_recipes.metrics.calibration import ECE_BINS
+from keras_recipes.utils.html import cards
+from keras_recipes.utils.html import page_head
+from keras_recipes.utils.html import png_data_uri
+from keras_recipes.utils.html import table
+from keras_recipes.utils.html import write_text
 
 
 def render_html(self, path=None):
@@ -17,45 +20,26 @@ def render_html(self, path=None):
     pngs = png_bytes(self)
     d = self.to_dict()
 
-    def table(headers, rows):
-        head = "".join(f"<th>{esc(str(h))}</th>" for h in headers)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row)
-            + "</tr>" for row in rows
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
-
     def img(name, alt):
         if name not in pngs:
             return ""
-        data = base64.b64encode(pngs[name]).decode("ascii")
         return (f'<figure><img id="{name}" alt="{esc(alt)}" '
-                f'src="data:image/png;base64,{data}"></figure>')
+                f'src="{png_data_uri(pngs[name])}"></figure>')
 
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{esc(self.title)}</title><style>",
-        "body{font-family:system-ui,sans-serif;margin:2em auto;"
-        "max-width:1100px;color:#222}table{border-collapse:collapse;"
-        "margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;"
-        "text-align:right}th{background:#f0f0f0}figure{margin:1em 0}"
-        "img{max-width:100%}.cards{display:flex;gap:1em;flex-wrap:wrap}"
-        ".card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}"
-        ".card b{display:block;font-size:1.5em}",
-        "</style></head><body>",
+        page_head(self.title, "figure{margin:1em 0}img{max-width:100%}"),
         f"<h1>{esc(self.title)}</h1>",
         f"<p>{d['num_samples']} samples, {d['num_classes']} classes; "
-        f"created {esc(self.created)}.</p><div class='cards'>",
+        f"created {esc(self.created)}.</p>",
+        cards([
+            ("accuracy", f"{self.accuracy:.4f}"),
+            ("macro F1", f"{self.macro_f1:.4f}"),
+            ("weighted F1", f"{self.weighted_f1:.4f}"),
+            (f"ECE ({ECE_BINS} bins)", f"{self.ece:.4f}"),
+            ("log loss", f"{self.log_loss:.4f}"),
+        ]),
+        "<h2>Per-class metrics</h2>",
     ]
-    for label, value in (
-        ("accuracy", f"{self.accuracy:.4f}"),
-        ("macro F1", f"{self.macro_f1:.4f}"),
-        ("weighted F1", f"{self.weighted_f1:.4f}"),
-        (f"ECE ({ECE_BINS} bins)", f"{self.ece:.4f}"),
-        ("log loss", f"{self.log_loss:.4f}"),
-    ):
-        parts.append(f"<div class='card'>{esc(label)}<b>{value}</b></div>")
-    parts.append("</div><h2>Per-class metrics</h2>")
     parts.append(table(
         ["class", "precision", "recall", "F1", "support"],
         [[r["class"], f"{r['precision']:.4f}", f"{r['recall']:.4f}",
@@ -105,9 +89,5 @@ def render_html(self, path=None):
     parts.append("</pre></details></body></html>")
     page = "\n".join(p for p in parts if p)
     if path is not None:
-        folder = os.path.dirname(os.fspath(path))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
+        write_text(path, page)
     return page

@@ -237,7 +237,7 @@ def test_to_html_has_thumbnails(planted, noisy_digits, tmp_path):
 def test_png_thumbnail_is_a_valid_png():
     import zlib
 
-    from keras_recipes.data.audit import _png
+    from keras_recipes.utils.html import png as _png
 
     img = (np.arange(12, dtype="uint8").reshape(3, 4) * 20)
     data = _png(img)
