@@ -21,6 +21,7 @@ from keras import ops
 
 from keras_recipes.backend.values import host_value
 from keras_recipes.utils.labels import check_class_ids
+from keras_recipes.utils.validation import check_per_class
 
 BINARY = "binary"
 CATEGORICAL = "categorical"
@@ -193,36 +194,4 @@ def standardize_alpha(alpha, name="alpha"):
                 f"Received: {name}={alpha!r}"
             )
         return alpha
-    if isinstance(alpha, dict):
-        keys = sorted(alpha)
-        if not all(isinstance(k, numbers.Integral) for k in keys):
-            raise TypeError(
-                f"Expected `{name}` dict keys to be integer class ids. "
-                f"Received: {name}={alpha!r}"
-            )
-        missing = sorted(set(range(max(keys) + 1)) - set(keys)) if keys else []
-        if not keys or keys[0] < 0 or missing:
-            raise ValueError(
-                f"Expected `{name}` dict to give a weight for every class id "
-                f"from 0 to {max(keys) if keys else 0}. Received: "
-                f"{name}={alpha!r} (missing class ids: {missing})"
-            )
-        alpha = [alpha[k] for k in keys]
-    try:
-        values = np.asarray(alpha, dtype="float64")
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Expected `{name}` to be None, a float or one weight per class. "
-            f"Received: {name}={alpha!r}"
-        ) from None
-    if values.ndim != 1 or values.size < 2:
-        raise ValueError(
-            f"Expected `{name}` as per-class weights to be a flat list of at "
-            f"least 2 weights. Received: {name}={alpha!r}"
-        )
-    if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(
-            f"Expected every `{name}` weight to be finite and >= 0. "
-            f"Received: {name}={alpha!r}"
-        )
-    return [float(v) for v in values]
+    return check_per_class(name, alpha, what="weight", min_value=0.0)

@@ -3,13 +3,13 @@ checks of the class counts, the per-class weights that
 `keras_recipes.callbacks.DeferredReweighting` assigns, and the weighted
 softmax cross-entropy on logits (private)."""
 
-import numbers
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_recipes.losses import _classification as core
+from keras_recipes.utils.validation import check_per_class
 
 
 def check_class_counts(class_counts, name="class_counts"):
@@ -18,40 +18,9 @@ def check_class_counts(class_counts, name="class_counts"):
     Accepts a list, tuple or array, or a `{class_id: count}` dict covering
     every class id from 0 to C - 1.
     """
-    if isinstance(class_counts, (str, bytes, numbers.Number)) or (
-        class_counts is None
-    ):
-        raise TypeError(
-            f"Expected `{name}` to hold one count per class (a list, array "
-            f"or dict). Received: {name}={class_counts!r}"
-        )
-    if isinstance(class_counts, dict):
-        keys = sorted(class_counts)
-        if keys != list(range(len(keys))):
-            raise ValueError(
-                f"Expected `{name}` dict to give a count for every class id "
-                f"from 0 to C - 1. Received: {name}={class_counts!r}"
-            )
-        class_counts = [class_counts[k] for k in keys]
-    try:
-        values = np.asarray(class_counts, dtype="float64")
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Expected `{name}` to hold one count per class (numbers). "
-            f"Received: {name}={class_counts!r}"
-        ) from None
-    if values.ndim != 1 or values.size < 2:
-        raise ValueError(
-            f"Expected `{name}` to be a flat list of at least 2 class counts. "
-            f"Received: {name}={class_counts!r}"
-        )
-    if not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise ValueError(
-            f"Expected every entry of `{name}` to be a finite count > 0 (a "
-            "class without samples has no prior and no margin). Received: "
-            f"{name}={class_counts!r}"
-        )
-    return [float(v) for v in values]
+    return check_per_class(
+        name, class_counts, what="count", min_value=0.0, inclusive=False,
+        reason="a class without samples has no prior and no margin")
 
 
 def check_class_weight(class_weight, num_classes, name="class_weight"):

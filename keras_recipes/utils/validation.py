@@ -6,6 +6,7 @@ Messages take the form "Expected <what>. Received: <arg>=<value>".
 import numbers
 
 import keras
+import numpy as np
 
 
 def check_number(name, value, *, min_value=None, max_value=None,
@@ -61,3 +62,58 @@ def check_data_format(data_format):
     if data_format is None:
         return keras.config.image_data_format()
     return check_choice("data_format", data_format, DATA_FORMATS)
+
+
+def check_per_class(name, value, *, what="weight", min_value=0.0,
+                    inclusive=True, reason=""):
+    """`value` as a list of floats, one per class (at least 2).
+
+    Accepts a list, tuple or 1-D array, or a `{class_id: value}` dict whose
+    integer keys cover every class id from 0 to C - 1. Every entry must be
+    finite and `>= min_value` (`> min_value` when `inclusive=False`);
+    `reason`, when given, is appended to that error to say why. `what` names
+    one entry in the messages ("weight", "count").
+    """
+    if value is None or isinstance(value, (str, bytes, numbers.Number)):
+        raise TypeError(
+            f"Expected `{name}` to hold one {what} per class (a list, array "
+            f"or dict). Received: {name}={value!r}"
+        )
+    if isinstance(value, dict):
+        keys = sorted(value, key=repr)
+        if not all(isinstance(k, numbers.Integral)
+                   and not isinstance(k, bool) for k in keys):
+            raise TypeError(
+                f"Expected `{name}` dict keys to be integer class ids. "
+                f"Received: {name}={value!r}"
+            )
+        keys = sorted(value)
+        missing = sorted(set(range(max(keys) + 1)) - set(keys)) if keys else []
+        if not keys or keys[0] < 0 or missing:
+            raise ValueError(
+                f"Expected `{name}` dict to give a {what} for every class id "
+                f"from 0 to C - 1. Received: {name}={value!r} (missing class "
+                f"ids: {missing})"
+            )
+        value = [value[k] for k in keys]
+    try:
+        values = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Expected `{name}` to hold one {what} per class (numbers). "
+            f"Received: {name}={value!r}"
+        ) from None
+    if values.ndim != 1 or values.size < 2:
+        raise ValueError(
+            f"Expected `{name}` to be a flat list of at least 2 per-class "
+            f"{what}s. Received: {name}={value!r}"
+        )
+    low = (values < min_value) if inclusive else (values <= min_value)
+    if not np.all(np.isfinite(values)) or np.any(low):
+        bound = f"{'>=' if inclusive else '>'} {min_value:g}"
+        raise ValueError(
+            f"Expected every entry of `{name}` to be a finite {what} {bound}"
+            f"{' (' + reason + ')' if reason else ''}. Received: "
+            f"{name}={value!r}"
+        )
+    return [float(v) for v in values]
