@@ -308,3 +308,86 @@ def test_verbose_prints_progress(planted, capsys):
     assert "audit: near duplicates in train 0%" in out
     assert "audit: near duplicates in train 100%" in out
     assert "audit: near train/test leaks 100%" in out
+
+
+def _fashion_mnist_slice():
+    from keras_recipes.datasets import fashion_mnist
+
+    if fashion_mnist.find_local_copy() is None:
+        pytest.skip("dataset-fashion-mnist is not installed "
+                    "(scripts/test.sh does)")
+    (x, y), (xt, yt) = fashion_mnist.load_data()
+    return (x[:1200].copy(), y[:1200].astype("int64"),
+            xt[:300].copy(), yt[:300].astype("int64"))
+
+
+def test_planted_faults_are_found_in_real_fashion_mnist():
+    """The same faults planted into 1,200 real uint8 Fashion-MNIST images
+    (their natural pairs may be found too; the planted ones must be)."""
+    x, y, xt, yt = _fashion_mnist_slice()
+    rng = np.random.default_rng(1)
+
+    def jitter(img):                      # +-1 grey level on 30% of pixels
+        step = rng.integers(-1, 2, img.shape) * (rng.random(img.shape) < .3)
+        return np.clip(img.astype("int64") + step, 0, 255).astype("uint8")
+
+    x[900], y[900] = x[10], y[10]                 # exact pair
+    x[901], x[902], y[901], y[902] = x[11], x[11], y[11], y[11]  # triple
+    x[903], y[903] = x[12], (y[12] + 1) % 10      # conflicting labels
+    x[904], y[904] = jitter(x[13]), y[13]         # near duplicate
+    xt[5], yt[5] = x[20], y[20]                   # exact leak
+    xt[6], yt[6] = x[21], (y[21] + 3) % 10        # leak, other label
+    xt[7], yt[7] = jitter(x[22]), y[22]           # near leak
+    x[950] = 0                                    # constant (blank)
+    r = audit(x, y, xt, yt)
+    groups = [g.tolist() for g in r.exact_duplicates]
+    assert [10, 900] in groups and [11, 901, 902] in groups
+    assert [12, 903] in groups and [12, 903] in [
+        g.tolist() for g in r.label_conflicts]
+    assert [13, 904] in r.near_duplicates.tolist()
+    assert [5, 20] in r.exact_leaks.tolist()
+    assert [6, 21] in r.leak_label_conflicts.tolist()
+    assert [7, 22] in r.near_leaks.tolist()
+    assert 950 in r.constant.tolist()
+    assert r.value_range == [0.0, 255.0]
+    np.testing.assert_array_equal(r.class_counts, np.bincount(y))
+
+    # Non-finite values in a float copy.
+    xf = x.astype("float32") / 255.0
+    xf[960, 4, 4] = np.nan
+    assert audit(xf, y).nonfinite.tolist() == [960]
+
+
+def test_flipped_labels_are_found_in_real_fashion_mnist():
+    """10% of 1,200 Fashion-MNIST labels flipped; out-of-fold
+    probabilities of a logistic regression on the pixels."""
+    x, y, _, _ = _fashion_mnist_slice()
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rng = np.random.default_rng(NOISE_SEED)
+    noisy = y.copy()
+    flipped = rng.choice(len(y), len(y) // 10, replace=False)
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, len(flipped))
+                      ) % 10
+    with threadpoolctl.threadpool_limits(1):
+        probs = model_selection.cross_val_predict(
+            linear_model.LogisticRegression(C=0.01, max_iter=200),
+            x.reshape(len(x), -1) / 255.0, noisy, cv=3,
+            method="predict_proba")
+    r = audit(x, noisy, probabilities=probs)
+    found = np.isin(r.label_issues, flipped)
+    top = found[:len(flipped) // 2]
+    cleanlab_filter = pytest.importorskip("cleanlab.filter")
+    ref = set(np.flatnonzero(
+        cleanlab_filter.find_label_issues(noisy, probs, n_jobs=1)).tolist())
+    ours = set(r.label_issues.tolist())
+    # Measured 2026-12-07: 242 flagged, precision 0.45, recall 0.92, the
+    # 60 most suspicious 0.95 precise, Jaccard with cleanlab 0.98. The
+    # weak classifier mixes up shirts, T-shirts and pullovers, so the
+    # estimated noise rate (0.24) is above the planted 0.10 and the whole
+    # flagged set is less precise than its top.
+    assert found.sum() / len(flipped) >= 0.85       # recall
+    assert found.mean() >= 0.4                      # precision
+    assert top.mean() >= 0.85                       # ranked: top half
+    assert len(ours & ref) / len(ours | ref) >= 0.95
