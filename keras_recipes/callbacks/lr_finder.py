@@ -8,6 +8,7 @@ import numpy as np
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.callbacks._utils import settable_learning_rate
 from keras_recipes.callbacks._utils import to_float
+from keras_recipes.utils.progress import Progress
 from keras_recipes.utils.validation import check_number
 
 
@@ -131,10 +132,8 @@ class LRFinder(keras.callbacks.Callback):
         self._saved_optimizer = [
             keras.ops.convert_to_numpy(v.value) for v in optimizer.variables
         ]
-        self._progbar = (
-            keras.utils.Progbar(self.num_steps, unit_name="lr step")
-            if self.verbose else None
-        )
+        self._progbar = Progress(self.num_steps, self.verbose,
+                                 description="LR finder", unit="lr step")
 
     def on_train_batch_begin(self, batch, logs=None):
         model = self.model  # on JAX this attaches the current state
@@ -150,10 +149,7 @@ class LRFinder(keras.callbacks.Callback):
         self._average = self.beta * self._average + (1 - self.beta) * loss
         smoothed = self._average / (1 - self.beta ** (i + 1))
         self.smoothed_losses.append(smoothed)
-        if self._progbar is not None:
-            self._progbar.update(
-                i + 1, [("loss", loss), ("lr", self.learning_rates[-1])]
-            )
+        self._progbar.update(loss=loss, lr=self.learning_rates[-1])
         diverged = not math.isfinite(smoothed) or (
             self.stop_factor is not None and i > 0
             and smoothed > self.stop_factor * self._best
@@ -166,7 +162,8 @@ class LRFinder(keras.callbacks.Callback):
         self.suggested_learning_rate = suggest_learning_rate(
             self.learning_rates, self.smoothed_losses
         )
-        if self._progbar is not None and self.suggested_learning_rate:
+        self._progbar.close()
+        if self.verbose and self.suggested_learning_rate:
             print(f"Suggested learning rate: "
                   f"{self.suggested_learning_rate:.3g}")
         if self.restore:

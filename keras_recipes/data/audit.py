@@ -15,6 +15,7 @@ import numpy as np
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.data._audit_html import render_html
 from keras_recipes.utils.html import write_text
+from keras_recipes.utils.progress import Progress
 from keras_recipes.utils.validation import check_data_format
 from keras_recipes.utils.validation import check_number
 
@@ -130,9 +131,13 @@ def _embeddings(name, e, n):
 
 
 class _Progress:
+    """A line per short step, and a progress bar (`utils.progress`) over
+    the chunks of each chunked similarity search."""
+
     def __init__(self, verbose, stream=None):
         self.verbose = verbose
         self.stream = stream
+        self.bar = None
 
     def start(self, what):
         if self.verbose:
@@ -140,15 +145,18 @@ class _Progress:
                   flush=True)
 
     def step(self, what, done, total):
-        """One line when a step starts, at each further 10% and at the
-        end (a long step shows it is moving)."""
+        """Called with `done` = 0 when a chunked step starts, then after
+        each chunk; the bar closes when `done == total`."""
         if not self.verbose or total <= 0:
             return
-        tenth = (10 * done) // total
-        previous = (10 * (done - 1)) // total if done else -1
-        if done in (0, total) or tenth != previous:
-            print(f"audit: {what} {100 * done // total}%",
-                  file=self.stream or sys.stdout, flush=True)
+        if done == 0 or self.bar is None:
+            self.bar = Progress(total, description=f"audit: {what}",
+                                unit="chunk", stream=self.stream)
+        if done:
+            self.bar.update(done - self.bar.done)
+        if done >= total:
+            self.bar.close()
+            self.bar = None
 
 
 # --------------------------------------------------------------------------
@@ -620,8 +628,9 @@ def audit(x, y, x_test=None, y_test=None, probabilities=None,
             `chunk_size * N * 5` bytes. Defaults to `512`.
         data_format: `"channels_last"` or `"channels_first"` for 4-D `x`.
             Defaults to `keras.config.image_data_format()`.
-        verbose: print a progress line per step (and every 10% of the
-            long ones). Defaults to `False`.
+        verbose: print a line per step and a progress bar over the chunks
+            of the similarity searches (tqdm when installed, else Keras's).
+            Defaults to `False`.
 
     Returns:
         An `AuditReport` (`summary()`, `to_dict()`, `to_html(path, x=x)`).

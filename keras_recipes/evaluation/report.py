@@ -239,7 +239,8 @@ class EvaluationReport:
 
 @keras_recipes_export("keras_recipes.evaluation.evaluate")
 def evaluate(model, x, y, class_names=None, groups=None, batch_size=256,
-             from_logits=None, num_hardest=16, title="Evaluation report"):
+             from_logits=None, num_hardest=16, title="Evaluation report",
+             verbose="auto"):
     """Evaluate a classifier and return an `EvaluationReport`.
 
     Runs `model.predict(x)` once and computes every number from those
@@ -262,6 +263,8 @@ def evaluate(model, x, y, class_names=None, groups=None, batch_size=256,
             outputs are not probabilities. Defaults to `None`.
         num_hardest: int, number of hardest examples. Defaults to `16`.
         title: str, the report's title. Defaults to `"Evaluation report"`.
+        verbose: `model.predict`'s progress bar: `"auto"`, `0` (silent),
+            `1` or `2`, as in Keras. Defaults to `"auto"`.
 
     Returns:
         An `EvaluationReport`.
@@ -272,7 +275,7 @@ def evaluate(model, x, y, class_names=None, groups=None, batch_size=256,
     ...                           keras.layers.Dense(3, activation="softmax")])
     >>> x = np.random.default_rng(0).normal(size=(30, 4)).astype("float32")
     >>> y = np.arange(30) % 3
-    >>> report = keras_recipes.evaluation.evaluate(model, x, y)
+    >>> report = keras_recipes.evaluation.evaluate(model, x, y, verbose=0)
     >>> sorted(report.summary())
     ['accuracy', 'ece', 'macro_f1']
     """
@@ -282,7 +285,12 @@ def evaluate(model, x, y, class_names=None, groups=None, batch_size=256,
             "Expected `model` to be a Keras model with `predict`. "
             f"Received: model of type {type(model).__name__}"
         )
-    y_pred = model.predict(x, batch_size=batch_size, verbose=0)
+    if verbose not in ("auto", 0, 1, 2):
+        raise ValueError(
+            "Expected `verbose` to be 'auto', 0, 1 or 2. Received: "
+            f"verbose={verbose!r}"
+        )
+    y_pred = model.predict(x, batch_size=batch_size, verbose=verbose)
     if isinstance(y_pred, (list, tuple, dict)):
         raise ValueError(
             "Expected a model with one output. Received a model with "

@@ -21,6 +21,7 @@ from keras_recipes.metrics.classification import classification_metrics
 from keras_recipes.utils.labels import check_same_length
 from keras_recipes.utils.labels import class_ids
 from keras_recipes.utils.optional import import_optional
+from keras_recipes.utils.progress import Progress
 from keras_recipes.utils.seeding import check_seed
 from keras_recipes.utils.seeding import derive_seed
 
@@ -162,7 +163,9 @@ def cross_validate(build_model, x, y, recipe=None, cv=5, groups=None,
             `0`.
         return_oof: bool, keep the out-of-fold probabilities. Defaults to
             `True`.
-        verbose: `0` silent, `1` one line per fold. Defaults to `1`.
+        verbose: `0` silent, `1` a progress bar over the folds (tqdm when
+            installed, else Keras's) showing the last fold's scores, `2`
+            one line per fold. Defaults to `1`.
         jit_compile: passed to `Recipe.fit`; `False` trains eagerly.
             Defaults to `"auto"`.
 
@@ -213,6 +216,10 @@ def cross_validate(build_model, x, y, recipe=None, cv=5, groups=None,
             "Expected `return_oof` to be a bool. Received: "
             f"return_oof={return_oof!r}"
         )
+    if verbose not in (0, 1, 2):
+        raise ValueError(
+            f"Expected `verbose` to be 0, 1 or 2. Received: verbose={verbose!r}"
+        )
     x = np.asarray(x)
     check_same_length("x", x, "y", y)
     y_ids = class_ids(y, name="y")
@@ -226,6 +233,8 @@ def cross_validate(build_model, x, y, recipe=None, cv=5, groups=None,
     num_classes = None
     oof = None
     fold_scores, histories, seconds = [], [], []
+    bar = Progress(len(splits), verbose == 1, description="cross-validation",
+                   unit="fold")
     for k, (train, val) in enumerate(splits):
         s = fold_seed(seed, k)
         keras.utils.clear_session()
@@ -262,11 +271,13 @@ def cross_validate(build_model, x, y, recipe=None, cv=5, groups=None,
                           for k2, vs in history.history.items()})
         if oof is not None:
             oof[val] = y_prob
-        if verbose:
+        bar.update(**fold_scores[-1])
+        if verbose == 2:
             shown = ", ".join(f"{name} {value:.4f}"
                               for name, value in fold_scores[-1].items())
             width = len(str(len(splits)))
             print(f"fold {k + 1:>{width}}/{len(splits)}: {shown} "
                   f"({seconds[-1]:.1f} s, {len(train)} train / {len(val)} "
                   "held out)", flush=True)
+    bar.close()
     return CVResult(fold_scores, oof, histories, splits, seconds)

@@ -301,13 +301,29 @@ def test_to_html_rejects_bad_max_examples(planted):
         audit(x[:20], y[:20]).to_html(max_examples=0)
 
 
-def test_verbose_prints_progress(planted, capsys):
+@pytest.mark.parametrize("kind", ["keras", "tqdm"])
+def test_verbose_shows_progress(planted, capsys, monkeypatch, kind):
+    from keras_recipes.utils import progress
+
+    if kind == "tqdm":
+        pytest.importorskip("tqdm")
+    monkeypatch.setattr(progress, "_has_tqdm", lambda: kind == "tqdm")
     x, y, xt, yt = planted
     audit(x, y, xt, yt, chunk_size=50, verbose=True)
-    out = capsys.readouterr().out
-    assert "audit: near duplicates in train 0%" in out
-    assert "audit: near duplicates in train 100%" in out
-    assert "audit: near train/test leaks 100%" in out
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "audit: exact duplicates" in out
+    # 600 train rows in chunks of 50; 200 test rows: 4 chunks.
+    if kind == "tqdm":
+        assert "audit: near duplicates in train: 100%" in out
+        assert "12/12" in out and "4/4" in out
+    else:
+        assert "audit: near duplicates in train\n" in out
+        assert "12/12" in out and "4/4" in out
+    assert "audit: near train/test leaks" in out
+    audit(x, y, xt, yt, chunk_size=50, verbose=False)
+    captured = capsys.readouterr()
+    assert captured.out + captured.err == ""
 
 
 def _fashion_mnist_slice():

@@ -78,7 +78,7 @@ def test_group_splitter_keeps_groups_apart(capsys):
     groups = np.arange(len(y)) // 10
     result = tuning.cross_validate(
         build_model, x, y, recipe=Recipe.from_preset("baseline", epochs=1),
-        cv=GroupKFold(2), groups=groups, scoring="macro_f1", verbose=1,
+        cv=GroupKFold(2), groups=groups, scoring="macro_f1", verbose=2,
     )
     out = capsys.readouterr().out
     assert out.count("fold ") == 2 and "macro_f1" in out
@@ -88,8 +88,28 @@ def test_group_splitter_keeps_groups_apart(capsys):
     assert "2 folds" in repr(result)
 
 
+def test_verbose_1_draws_a_bar_over_the_folds(capsys, monkeypatch):
+    from keras_recipes.utils import progress
+
+    monkeypatch.setattr(progress, "_has_tqdm", lambda: False)  # Keras bar
+    x, y = small_digits(60)
+    result = tuning.cross_validate(
+        build_model, x, y, recipe=Recipe.from_preset("baseline", epochs=1),
+        cv=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "cross-validation" in out and "2/2" in out
+    # The bar shows the last fold's score as it is (not averaged).
+    assert f"accuracy: {result.fold_scores[-1]['accuracy']:.4f}" in out
+    tuning.cross_validate(
+        build_model, x, y, recipe=Recipe.from_preset("baseline", epochs=1),
+        cv=2, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
 def test_bad_arguments_name_the_argument():
     x, y = small_digits(60)
+    with pytest.raises(ValueError, match="verbose"):
+        tuning.cross_validate(build_model, x, y, verbose=3)
     with pytest.raises(ValueError, match="cv"):
         tuning.cross_validate(build_model, x, y, cv=1)
     with pytest.raises(TypeError, match="cv"):
