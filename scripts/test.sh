@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 start=$(date +%s)
 python3 -m venv --clear "$VENV" || exit 1
 "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1
-"$VENV/bin/pip" install -q -e ".[test,tensorflow,jax,torch,tracking,tuning,plots,imbalance]" \
+"$VENV/bin/pip" install -q -e ".[test,tensorflow,jax,torch,tracking,tuning,plots,imbalance,docs]" \
     || { echo "install failed"; exit 1; }
 # Debian packages: real Fashion-MNIST for the end-to-end tests, and Chromium
 # for the test that opens the HTML evaluation report headless.
@@ -34,5 +34,12 @@ for backend in $BACKENDS; do
         --durations=15 -p no:randomly tests || status=1
     echo "=== $backend: $(( $(date +%s) - t0 ))s"
 done
+# The release check: build the wheel and sdist, twine check, and train from
+# the installed wheel in a fresh venv on each backend.
+t0=$(date +%s)
+echo "=== wheel"
+TOOLS="$VENV/bin/python" BACKENDS="$BACKENDS" bash scripts/check_wheel.sh \
+    || status=1
+echo "=== wheel: $(( $(date +%s) - t0 ))s"
 echo "total: $(( $(date +%s) - start ))s"
 exit $status
