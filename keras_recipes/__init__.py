@@ -15,6 +15,7 @@ from keras_recipes import evaluation as evaluation
 from keras_recipes import losses as losses
 from keras_recipes import metrics as metrics
 from keras_recipes import models as models
+from keras_recipes import multitask as multitask
 from keras_recipes import optimizers as optimizers
 from keras_recipes import recipes as recipes
 from keras_recipes import schedules as schedules
