@@ -11,6 +11,8 @@ from keras_recipes import augment as augment
 from keras_recipes import callbacks as callbacks
 from keras_recipes import data as data
 from keras_recipes import datasets as datasets
+from keras_recipes import distillation as distillation
+from keras_recipes import ensembles as ensembles
 from keras_recipes import evaluation as evaluation
 from keras_recipes import losses as losses
 from keras_recipes import metrics as metrics

@@ -108,6 +108,11 @@ def _add_train(sub):
                        "tracked run")
     train.add_argument("--seed", type=_non_negative_int, default=0,
                        help="random seed (default: 0)")
+    train.add_argument("--teacher", default=None, metavar="MODEL.keras",
+                       help="distill this trained model into the run's "
+                       "model (knowledge distillation, T=4, alpha=0.9; "
+                       "teacher outputs cached when the recipe has no "
+                       "augmentation)")
     train.add_argument("--quiet", action="store_true",
                        help="no progress bars")
 

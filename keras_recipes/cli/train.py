@@ -50,6 +50,7 @@ def _previous_state(args):
         raise UsageError(f"run {args.resume} already finished")
     for key in STORED_ARGS:
         setattr(args, key, previous["args"][key])
+    args.teacher = previous["args"].get("teacher")
     args.backend = args.backend or previous.get("backend")
     return previous
 
@@ -86,6 +87,101 @@ def _split(x, y, args):
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
 
+def _load_teacher(path, input_shape, num_classes):
+    """The `--teacher` model, checked against the dataset."""
+    import keras
+
+    if not os.path.isfile(path):
+        raise UsageError(f"--teacher: no such file {path}")
+    try:
+        teacher = keras.saving.load_model(path)
+    except Exception as e:  # any reason the file is not a Keras model
+        raise UsageError(
+            f"--teacher: cannot load {path}: {one_line(e)}"
+        ) from None
+    if not isinstance(teacher, keras.Model):
+        raise UsageError(f"--teacher: {path} is not a Keras model")
+    expected = (None, *tuple(input_shape))
+    teacher_in = tuple(teacher.input_shape)
+    teacher_out = tuple(teacher.output_shape)
+    if teacher_in != expected:
+        raise UsageError(
+            f"--teacher: {path} takes inputs of shape {teacher_in}, the "
+            f"dataset's images have shape {expected}"
+        )
+    if teacher_out[-1] != num_classes:
+        raise UsageError(
+            f"--teacher: {path} outputs {teacher_out[-1]} classes, the "
+            f"dataset has {num_classes}"
+        )
+    return teacher
+
+
+def _outputs_probabilities(teacher, x):
+    """Whether the teacher's outputs look like probabilities (rows in
+    [0, 1] summing to 1), checked on a few images."""
+    import numpy as np
+
+    p = teacher.predict(x[:64], verbose=0)
+    return bool(np.all(p >= 0) and np.all(p <= 1)
+                and np.allclose(p.sum(axis=-1), 1.0, atol=1e-3))
+
+
+def _distill(recipe, teacher, model, x, y, x_val, y_val, num_classes,
+             callbacks, verbose):
+    """Fit `model` distilled from `teacher` with the recipe: cached teacher
+    outputs without augmentation, else the live teacher on the augmented
+    batches. Returns `(history, "cached" or "live")`."""
+    import keras
+    import numpy as np
+
+    from keras_recipes import distillation
+    from keras_recipes.recipes import Recipe
+    from keras_recipes.recipes.recipe import _fresh_layer
+
+    kwargs = dict(
+        temperature=4.0, alpha=0.9,
+        teacher_from_logits=not _outputs_probabilities(teacher, x),
+        student_from_logits=not _outputs_probabilities(model, x),
+    )
+    if not recipe.augment:
+        def targets(images, labels):
+            return {"labels": np.eye(num_classes, dtype="float32")[labels],
+                    "teacher": distillation.cache_teacher(teacher, images)}
+
+        distiller = distillation.Distiller(None, model, **kwargs)
+        recipe.compile(distiller,
+                       steps_per_epoch=recipe.steps_per_epoch(len(x)))
+        if recipe.seed is not None:
+            keras.utils.set_random_seed(recipe.seed)
+        history = distiller.fit(
+            x, targets(x, y), batch_size=recipe.batch_size,
+            epochs=recipe.epochs, shuffle=True,
+            validation_data=(x_val, targets(x_val, y_val))
+            if len(x_val) else None,
+            callbacks=recipe.build_callbacks() + list(callbacks),
+            verbose=verbose,
+        )
+        return history, "cached"
+    if recipe.augment_placement == "model":
+        # The Distiller runs the augmentations in its own train step, so
+        # the teacher sees the augmented batch (an AugmentedModel around
+        # the Distiller would skip the distillation loss).
+        layers = [_fresh_layer(layer, recipe.seed, i)
+                  for i, layer in enumerate(recipe.augment)]
+        distiller = distillation.Distiller(teacher, model, augment=layers,
+                                           **kwargs)
+        recipe = Recipe.from_config({**recipe.get_config(), "augment": None})
+    else:
+        distiller = distillation.Distiller(teacher, model, **kwargs)
+    history = recipe.fit(
+        distiller, x, y,
+        validation_data=(x_val, y_val) if len(x_val) else None,
+        callbacks=callbacks, verbose=verbose,
+    )
+    return history, "live"
+
+
 def run(args, argv):
     from keras_recipes.tracking.base import end_status
     from keras_recipes.tracking.runs import best_value
@@ -120,6 +216,10 @@ def run(args, argv):
     (x, y), (x_val, y_val) = _split(x, y, args)
     num_classes = len(class_names)
 
+    teacher = None
+    if args.teacher:
+        teacher = _load_teacher(args.teacher, x.shape[1:], num_classes)
+
     run_id = args.resume or _new_run_id()
     run_dir = os.path.join(output, run_id)
     os.makedirs(run_dir, exist_ok=True)
@@ -128,7 +228,8 @@ def run(args, argv):
         "run_id": run_id,
         "status": "RUNNING",
         "backend": backend,
-        "args": {k: getattr(args, k) for k in STORED_ARGS},
+        "args": {**{k: getattr(args, k) for k in STORED_ARGS},
+                 "teacher": args.teacher},
         "recipe_name": recipe.name,
         "started": previous.get("started", time.time()),
         "tracker_run_id": previous.get("tracker_run_id"),
@@ -143,6 +244,7 @@ def run(args, argv):
         "depth": args.depth, "train_images": len(x),
         "validation_images": len(x_val), "test_images": len(x_test),
         "seed": args.seed, "recipe": recipe.get_config(),
+        "teacher": args.teacher,
     }
     tracker = make_tracker(
         args.tracker, output, run_dir, run_id,
@@ -171,7 +273,9 @@ def run(args, argv):
         f"{args.depth}) on {args.dataset} ({len(x)} train / {len(x_val)} "
         f"validation / {len(x_test)} test images), recipe {recipe.name}, "
         f"{recipe.epochs} epochs, backend {backend}, tracker {args.tracker}"
-        + (" (resumed)" if args.resume else ""),
+        + (" (resumed)" if args.resume else "")
+        + (f", distilled from {args.teacher}" if teacher is not None
+           else ""),
         flush=True,
     )
     try:
@@ -183,11 +287,18 @@ def run(args, argv):
             state["tracker_run_id"] = getattr(tracker, "run_id", None)
         write_json(state_path, state)
         start = time.time()
-        history = recipe.fit(
-            model, x, y,
-            validation_data=(x_val, y_val) if len(x_val) else None,
-            callbacks=callbacks, verbose=0 if args.quiet else "auto",
-        )
+        verbose = 0 if args.quiet else "auto"
+        if teacher is None:
+            history = recipe.fit(
+                model, x, y,
+                validation_data=(x_val, y_val) if len(x_val) else None,
+                callbacks=callbacks, verbose=verbose,
+            )
+        else:
+            history, state["distillation"] = _distill(
+                recipe, teacher, model, x, y, x_val, y_val, num_classes,
+                callbacks, verbose,
+            )
         fit_seconds = time.time() - start
         epochs_run = len(history.history.get("loss", []))
         images_per_second = epochs_run * len(x) / max(fit_seconds, 1e-9)

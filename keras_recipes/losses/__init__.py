@@ -1,5 +1,5 @@
 """Losses: classification (focal, label smoothing, poly, class-weighted),
-long-tail (LDAM, logit adjustment) and metric learning."""
+long-tail (LDAM, logit adjustment), distillation and metric learning."""
 
 from keras_recipes.losses import distances as distances
 from keras_recipes.losses import miners as miners
@@ -10,6 +10,12 @@ from keras_recipes.losses.class_weighted import (
 from keras_recipes.losses.contrastive import ContrastiveLoss as ContrastiveLoss
 from keras_recipes.losses.contrastive import (
     contrastive_loss as contrastive_loss,
+)
+from keras_recipes.losses.distillation import (
+    DistillationLoss as DistillationLoss,
+)
+from keras_recipes.losses.distillation import (
+    distillation_loss as distillation_loss,
 )
 from keras_recipes.losses.focal import FocalLoss as FocalLoss
 from keras_recipes.losses.focal import focal_loss as focal_loss
@@ -50,6 +56,7 @@ __all__ = [
     "ArcFace",
     "ClassWeightedLoss",
     "ContrastiveLoss",
+    "DistillationLoss",
     "FocalLoss",
     "LDAMLoss",
     "LabelSmoothingCrossentropy",
@@ -60,6 +67,7 @@ __all__ = [
     "SupervisedContrastiveLoss",
     "TripletLoss",
     "contrastive_loss",
+    "distillation_loss",
     "focal_loss",
     "label_smoothing_crossentropy",
     "ldam_loss",
