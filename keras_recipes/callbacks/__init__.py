@@ -1,5 +1,5 @@
 """Training callbacks: LR logging and finding, SWA, EMA, progressive
-resizing, deferred re-weighting."""
+resizing, deferred re-weighting, snapshot ensembles."""
 
 from keras_recipes.callbacks.deferred_reweighting import (
     DeferredReweighting as DeferredReweighting,
@@ -15,6 +15,9 @@ from keras_recipes.callbacks.model_ema import ModelEMA as ModelEMA
 from keras_recipes.callbacks.progressive_resizing import (
     ProgressiveResizing as ProgressiveResizing,
 )
+from keras_recipes.callbacks.snapshot_ensemble import (
+    SnapshotEnsemble as SnapshotEnsemble,
+)
 from keras_recipes.callbacks.swa import SWA as SWA
 
 __all__ = [
@@ -24,5 +27,6 @@ __all__ = [
     "ModelEMA",
     "ProgressiveResizing",
     "SWA",
+    "SnapshotEnsemble",
     "find_learning_rate",
 ]
