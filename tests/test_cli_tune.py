@@ -10,6 +10,9 @@ import re
 import subprocess
 import sys
 
+import keras
+import pytest
+
 TINY = ["--dataset", "digits", "--width", "4", "--batch-size", "64",
         "--recipe", "baseline", "--tuner", "random", "--epochs", "1",
         "--subset", "200"]
@@ -80,6 +83,11 @@ def test_killed_search_resumes_and_best_recipe_trains(tmp_path):
     assert "baseline-tuned" in trained.stdout
 
 
+# The chief/worker protocol is KerasTuner's gRPC oracle, the same whatever
+# the backend (each worker's training is the same code the other tune tests
+# run on every backend); three interpreters on JAX cost 75 s of CI.
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="backend-independent; runs in the torch pass")
 def test_chief_and_two_workers_share_the_trials(tmp_path):
     result = run_cli(["tune", *TINY, "--max-trials", "4", "--workers", "2",
                       "--tracker", "none"], tmp_path)
