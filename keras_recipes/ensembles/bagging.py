@@ -5,28 +5,12 @@ import keras
 import numpy as np
 
 from keras_recipes.api_export import keras_recipes_export
+from keras_recipes.recipes.recipe import as_recipe
 from keras_recipes.utils.labels import check_same_length
 from keras_recipes.utils.labels import class_ids
 from keras_recipes.utils.seeding import check_seed
 from keras_recipes.utils.seeding import derive_seed
 from keras_recipes.utils.validation import check_number
-
-
-def resolve_recipe(recipe):
-    """A `Recipe` from a `Recipe`, a preset name or `None` (`"baseline"`)."""
-    from keras_recipes.recipes import Recipe
-
-    if recipe is None:
-        recipe = "baseline"
-    if isinstance(recipe, str):
-        recipe = Recipe.from_preset(recipe)
-    if not isinstance(recipe, Recipe):
-        raise TypeError(
-            "Expected `recipe` to be a keras_recipes.recipes.Recipe, a "
-            "preset name or None. Received: recipe of type "
-            f"{type(recipe).__name__}"
-        )
-    return recipe
 
 
 def check_builder(build_model):
@@ -153,7 +137,7 @@ def bagging(build_model, x, y, n_models=5, recipe=None, bootstrap=True,
 
     check_builder(build_model)
     check_number("n_models", n_models, min_value=1, integer=True)
-    recipe = resolve_recipe(recipe)
+    recipe = as_recipe(recipe)
     if not isinstance(bootstrap, bool):
         raise TypeError(
             f"Expected `bootstrap` to be a bool. Received: "

@@ -9,7 +9,7 @@ import numpy as np
 from keras_recipes.api_export import keras_recipes_export
 from keras_recipes.ensembles.bagging import check_builder
 from keras_recipes.ensembles.bagging import fit_member
-from keras_recipes.ensembles.bagging import resolve_recipe
+from keras_recipes.recipes.recipe import as_recipe
 from keras_recipes.utils.labels import check_same_length
 from keras_recipes.utils.labels import class_ids
 from keras_recipes.utils.seeding import check_seed
@@ -131,7 +131,7 @@ def boosting(build_model, x, y, n_models=5, recipe=None, learning_rate=1.0,
 
     check_builder(build_model)
     check_number("n_models", n_models, min_value=1, integer=True)
-    recipe = resolve_recipe(recipe)
+    recipe = as_recipe(recipe)
     check_number("learning_rate", learning_rate, min_value=0.0,
                  min_inclusive=False)
     check_seed(seed)

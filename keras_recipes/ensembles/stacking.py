@@ -477,11 +477,11 @@ def stacking(build_models, x, y, recipe=None, cv=5, meta=None,
         members' `CVResult`s.
     """
     from keras_recipes.ensembles.bagging import fit_member
-    from keras_recipes.ensembles.bagging import resolve_recipe
+    from keras_recipes.recipes.recipe import as_recipe
     from keras_recipes.tuning import cross_validate
 
     builders = _check_builders(build_models)
-    recipe = resolve_recipe(recipe)
+    recipe = as_recipe(recipe)
     check_seed(seed)
     x = np.asarray(x)
     check_same_length("x", x, "y", y)

@@ -570,3 +570,20 @@ class Recipe:
 
     def __repr__(self):
         return f"Recipe(name={self.name!r}, epochs={self.epochs})"
+
+
+def as_recipe(recipe, default="baseline"):
+    """A `Recipe` from a `Recipe`, a preset name, or `None` (the `default`
+    preset). Anything else raises a `TypeError` naming `recipe`; an unknown
+    preset name raises `Recipe.from_preset`'s `ValueError`."""
+    if recipe is None:
+        recipe = default
+    if isinstance(recipe, str):
+        recipe = Recipe.from_preset(recipe)
+    if not isinstance(recipe, Recipe):
+        raise TypeError(
+            "Expected `recipe` to be a keras_recipes.recipes.Recipe, a "
+            "preset name or None. Received: recipe of type "
+            f"{type(recipe).__name__}"
+        )
+    return recipe

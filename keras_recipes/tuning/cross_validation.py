@@ -186,21 +186,14 @@ def cross_validate(build_model, x, y, recipe=None, cv=5, groups=None,
     (3, (60, 2))
     """
     from keras_recipes.recipes import Recipe
+    from keras_recipes.recipes.recipe import as_recipe
 
     if not callable(build_model):
         raise TypeError(
             "Expected `build_model` to be a function returning a new "
             f"keras.Model. Received: build_model={build_model!r}"
         )
-    if recipe is None:
-        recipe = "baseline"
-    if isinstance(recipe, str):
-        recipe = Recipe.from_preset(recipe)
-    if not isinstance(recipe, Recipe):
-        raise TypeError(
-            "Expected `recipe` to be a Recipe, a preset name or None. "
-            f"Received: recipe of type {type(recipe).__name__}"
-        )
+    recipe = as_recipe(recipe)
     if isinstance(scoring, str):
         scoring = (scoring,)
     scoring = tuple(scoring)
