@@ -76,10 +76,10 @@ def ce():
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def train_teacher(x, y, epochs, batch_size):
+def train_teacher(x, y, epochs, batch_size, width=16, depth=8):
     keras.utils.set_random_seed(0)
-    teacher = keras_recipes.models.small_resnet((28, 28, 1), 10, width=16,
-                                                depth=8)
+    teacher = keras_recipes.models.small_resnet((28, 28, 1), 10, width=width,
+                                                depth=depth)
     steps = epochs * int(np.ceil(len(x) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
     teacher.compile(optimizer=keras.optimizers.Adam(schedule),
@@ -126,6 +126,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=10,
                         help="student epochs, equal for both (default 10)")
     parser.add_argument("--teacher-epochs", type=int, default=15)
+    parser.add_argument("--teacher-width", type=int, default=16)
+    parser.add_argument("--teacher-depth", type=int, default=8)
     parser.add_argument("--subset", type=int, default=10000,
                         help="training images (default 10000)")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -153,8 +155,9 @@ def main():
           f"seeds {seeds}, T={args.temperature}, alpha={args.alpha}",
           flush=True)
 
-    teacher, teacher_epoch = train_teacher(x, y, args.teacher_epochs,
-                                           args.batch_size)
+    teacher, teacher_epoch = train_teacher(
+        x, y, args.teacher_epochs, args.batch_size, args.teacher_width,
+        args.teacher_depth)
     teacher_acc = accuracy(teacher, x_test, y_test)
     t0 = time.perf_counter()
     cached = distillation.cache_teacher(teacher, x, batch_size=500)
@@ -187,7 +190,8 @@ def main():
 
     gain = 100 * (np.median(distilled) - np.median(alone))
     print(f"\nstudent: {n_params} parameters; teacher: small_resnet width "
-          f"16, {teacher.count_params()} parameters, test accuracy "
+          f"{args.teacher_width}, depth {args.teacher_depth}, "
+          f"{teacher.count_params()} parameters, test accuracy "
           f"{teacher_acc:.4f}")
     print("\n| model | test accuracy, median (range) | vs alone |")
     print("|---|---|---|")
