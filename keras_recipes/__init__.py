@@ -21,6 +21,7 @@ from keras_recipes import multitask as multitask
 from keras_recipes import optimizers as optimizers
 from keras_recipes import recipes as recipes
 from keras_recipes import schedules as schedules
+from keras_recipes import ssl as ssl
 from keras_recipes import tracking as tracking
 from keras_recipes import transfer as transfer
 from keras_recipes import tuning as tuning

@@ -1,5 +1,5 @@
 """Training callbacks: LR logging and finding, SWA, EMA, progressive
-resizing, deferred re-weighting, snapshot ensembles."""
+resizing, deferred re-weighting, snapshot ensembles, SSL probes."""
 
 from keras_recipes.callbacks.deferred_reweighting import (
     DeferredReweighting as DeferredReweighting,
@@ -12,6 +12,7 @@ from keras_recipes.callbacks.lr_logger import (
     LearningRateLogger as LearningRateLogger,
 )
 from keras_recipes.callbacks.model_ema import ModelEMA as ModelEMA
+from keras_recipes.callbacks.probe_monitor import ProbeMonitor as ProbeMonitor
 from keras_recipes.callbacks.progressive_resizing import (
     ProgressiveResizing as ProgressiveResizing,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "LRFinder",
     "LearningRateLogger",
     "ModelEMA",
+    "ProbeMonitor",
     "ProgressiveResizing",
     "SWA",
     "SnapshotEnsemble",

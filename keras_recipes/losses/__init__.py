@@ -51,6 +51,8 @@ from keras_recipes.losses.supervised_contrastive import (
 )
 from keras_recipes.losses.triplet import TripletLoss as TripletLoss
 from keras_recipes.losses.triplet import triplet_loss as triplet_loss
+from keras_recipes.losses.vicreg import VICRegLoss as VICRegLoss
+from keras_recipes.losses.vicreg import vicreg_loss as vicreg_loss
 
 __all__ = [
     "ArcFace",
@@ -66,6 +68,7 @@ __all__ = [
     "PolyLoss",
     "SupervisedContrastiveLoss",
     "TripletLoss",
+    "VICRegLoss",
     "contrastive_loss",
     "distillation_loss",
     "focal_loss",
@@ -77,4 +80,5 @@ __all__ = [
     "poly_loss",
     "supervised_contrastive_loss",
     "triplet_loss",
+    "vicreg_loss",
 ]
