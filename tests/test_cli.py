@@ -260,7 +260,7 @@ def test_parser_names_match_the_package():
 
     assert parser.TUNERS == TUNERS
     assert [name for name, _ in parser.SUBCOMMANDS] == [
-        "train", "evaluate", "runs", "tune", "audit"]
+        "train", "evaluate", "runs", "tune", "audit", "pretrain"]
     for name, _ in parser.SUBCOMMANDS:
         module = __import__(f"keras_recipes.cli.{name}", fromlist=["run"])
         assert callable(module.run)

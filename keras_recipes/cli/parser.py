@@ -54,6 +54,34 @@ _positive_int = _int_at_least(1, "a positive integer")
 _non_negative_int = _int_at_least(0, "a non-negative integer")
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, got {text!r}"
+        ) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, got {value}"
+        )
+    return value
+
+
+def _open_fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, 1], got {text!r}"
+        ) from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, 1], got {value}"
+        )
+    return value
+
+
 def _fraction(text):
     try:
         value = float(text)
@@ -113,8 +141,55 @@ def _add_train(sub):
                        "model (knowledge distillation, T=4, alpha=0.9; "
                        "teacher outputs cached when the recipe has no "
                        "augmentation)")
+    train.add_argument("--init-from", default=None, metavar="ENCODER.keras",
+                       help="start from a pretrained encoder (the "
+                       "encoder.keras of a `pretrain` run) plus a new "
+                       "classifier head, fine-tuned with the recipe")
+    train.add_argument("--labels-fraction", type=_open_fraction,
+                       default=None, metavar="F",
+                       help="train on this fraction of the labelled "
+                       "training images, stratified and seeded (e.g. 0.01)")
     train.add_argument("--quiet", action="store_true",
                        help="no progress bars")
+
+
+SSL_METHODS = ("simclr", "vicreg", "mae")
+
+
+def _add_pretrain(sub):
+    pretrain = sub.add_parser(
+        "pretrain", help="self-supervised pretraining of an encoder "
+        "(SimCLR, VICReg or MAE) on a dataset's images, without labels")
+    pretrain.add_argument("--method", default="simclr", choices=SSL_METHODS,
+                          help="the pretraining method (default: simclr)")
+    pretrain.add_argument("--dataset", default="fashion_mnist",
+                          help=f"one of {', '.join(DATASETS)}")
+    pretrain.add_argument("--epochs", type=_positive_int, default=10)
+    pretrain.add_argument("--batch-size", type=_positive_int, default=256)
+    pretrain.add_argument("--learning-rate", type=_positive_float,
+                          default=None,
+                          help="Adam(W)'s rate (default: 1e-3; 1.5e-3 "
+                          "for mae)")
+    pretrain.add_argument("--width", type=_positive_int, default=32,
+                          help="small_resnet encoder width (simclr, vicreg)")
+    pretrain.add_argument("--depth", type=_positive_int, default=8,
+                          help="small_resnet encoder depth, 6n+2")
+    pretrain.add_argument("--patch-size", type=_positive_int, default=4,
+                          help="ViT patch size (mae)")
+    pretrain.add_argument("--subset", type=_positive_int, default=None,
+                          help="pretrain on the first N shuffled images")
+    pretrain.add_argument("--probe-size", type=_positive_int, default=5000,
+                          help="labelled training images the k-NN and "
+                          "linear probes use (default: 5000)")
+    pretrain.add_argument("--backend", default=None,
+                          help=f"one of {', '.join(BACKENDS)}")
+    pretrain.add_argument("--tracker", default="mlflow",
+                          help=f"one of {', '.join(TRACKERS)}")
+    pretrain.add_argument("--output", default="runs",
+                          help="folder of the run folders (default: runs)")
+    pretrain.add_argument("--seed", type=_non_negative_int, default=0)
+    pretrain.add_argument("--quiet", action="store_true",
+                          help="no progress bar")
 
 
 def _add_evaluate(sub):
@@ -238,7 +313,7 @@ def _add_audit(sub):
 # `keras_recipes.cli.app` runs `keras_recipes.cli.<name>.run`.
 SUBCOMMANDS = (("train", _add_train), ("evaluate", _add_evaluate),
                ("runs", _add_runs), ("tune", _add_tune),
-               ("audit", _add_audit))
+               ("audit", _add_audit), ("pretrain", _add_pretrain))
 
 
 def build_parser():

@@ -50,7 +50,8 @@ def _previous_state(args):
         raise UsageError(f"run {args.resume} already finished")
     for key in STORED_ARGS:
         setattr(args, key, previous["args"][key])
-    args.teacher = previous["args"].get("teacher")
+    for key in ("teacher", "init_from", "labels_fraction"):
+        setattr(args, key, previous["args"].get(key))
     args.backend = args.backend or previous.get("backend")
     return previous
 
@@ -115,6 +116,40 @@ def _load_teacher(path, input_shape, num_classes):
             f"dataset has {num_classes}"
         )
     return teacher
+
+
+def _from_encoder(path, input_shape, num_classes):
+    """A classifier: the `--init-from` encoder plus a new softmax head."""
+    import keras
+
+    if not os.path.isfile(path):
+        raise UsageError(f"--init-from: no such file {path}")
+    try:
+        encoder = keras.saving.load_model(path)
+    except Exception as e:  # any reason the file is not a Keras model
+        raise UsageError(
+            f"--init-from: cannot load {path}: {one_line(e)}"
+        ) from None
+    if not isinstance(encoder, keras.Model):
+        raise UsageError(f"--init-from: {path} is not a Keras model")
+    expected = (None, *tuple(input_shape))
+    if tuple(encoder.input_shape) != expected:
+        raise UsageError(
+            f"--init-from: {path} takes inputs of shape "
+            f"{tuple(encoder.input_shape)}, the dataset's images have "
+            f"shape {expected}"
+        )
+    if len(encoder.output_shape) != 2:
+        raise UsageError(
+            f"--init-from: {path} outputs shape {encoder.output_shape}; "
+            "expected pooled features (batch, D), e.g. the encoder.keras "
+            f"of `{PROG} pretrain`"
+        )
+    inputs = keras.Input(tuple(input_shape), name="images")
+    features = encoder(inputs)
+    outputs = keras.layers.Dense(num_classes, activation="softmax",
+                                 name="predictions", dtype="float32")(features)
+    return keras.Model(inputs, outputs, name="fine_tuned")
 
 
 def _outputs_probabilities(teacher, x):
@@ -215,6 +250,11 @@ def run(args, argv):
     keras.utils.set_random_seed(args.seed)
     (x, y), (x_val, y_val) = _split(x, y, args)
     num_classes = len(class_names)
+    if args.labels_fraction is not None and args.labels_fraction < 1:
+        from keras_recipes.data import stratified_subset
+
+        keep = stratified_subset(y, args.labels_fraction, seed=args.seed)
+        x, y = x[keep], y[keep]
 
     teacher = None
     if args.teacher:
@@ -229,7 +269,8 @@ def run(args, argv):
         "status": "RUNNING",
         "backend": backend,
         "args": {**{k: getattr(args, k) for k in STORED_ARGS},
-                 "teacher": args.teacher},
+                 "teacher": args.teacher, "init_from": args.init_from,
+                 "labels_fraction": args.labels_fraction},
         "recipe_name": recipe.name,
         "started": previous.get("started", time.time()),
         "tracker_run_id": previous.get("tracker_run_id"),
@@ -244,7 +285,8 @@ def run(args, argv):
         "depth": args.depth, "train_images": len(x),
         "validation_images": len(x_val), "test_images": len(x_test),
         "seed": args.seed, "recipe": recipe.get_config(),
-        "teacher": args.teacher,
+        "teacher": args.teacher, "init_from": args.init_from,
+        "labels_fraction": args.labels_fraction,
     }
     tracker = make_tracker(
         args.tracker, output, run_dir, run_id,
@@ -254,9 +296,12 @@ def run(args, argv):
         hyperparameters=hyperparameters,
     )
 
-    model = keras_recipes.models.small_resnet(
-        x.shape[1:], num_classes, width=args.width, depth=args.depth
-    )
+    if args.init_from:
+        model = _from_encoder(args.init_from, x.shape[1:], num_classes)
+    else:
+        model = keras_recipes.models.small_resnet(
+            x.shape[1:], num_classes, width=args.width, depth=args.depth
+        )
     callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
         keras.callbacks.CSVLogger(history_path, append=True),
@@ -268,13 +313,16 @@ def run(args, argv):
         raise TrainingTerminated("terminated by SIGTERM")
 
     previous_handler = signal.signal(signal.SIGTERM, on_sigterm)
+    model_name = "encoder + head" if args.init_from else args.model
     print(
-        f"{PROG}: run {run_id}: {args.model} (width {args.width}, depth "
+        f"{PROG}: run {run_id}: {model_name} (width {args.width}, depth "
         f"{args.depth}) on {args.dataset} ({len(x)} train / {len(x_val)} "
         f"validation / {len(x_test)} test images), recipe {recipe.name}, "
         f"{recipe.epochs} epochs, backend {backend}, tracker {args.tracker}"
         + (" (resumed)" if args.resume else "")
         + (f", distilled from {args.teacher}" if teacher is not None
+           else "")
+        + (f", initialised from {args.init_from}" if args.init_from
            else ""),
         flush=True,
     )

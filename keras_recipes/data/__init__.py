@@ -1,5 +1,5 @@
 """Data tools: class weights, batching with augmentation, samplers,
-resampling, the dataset audit."""
+resampling, stratified subsets, the dataset audit."""
 
 from keras_recipes.data.audit import AuditReport as AuditReport
 from keras_recipes.data.audit import audit as audit
@@ -9,6 +9,7 @@ from keras_recipes.data.class_weights import class_weights as class_weights
 from keras_recipes.data.resample import resample as resample
 from keras_recipes.data.resample import resample_features as resample_features
 from keras_recipes.data.samplers import MPerClassBatches as MPerClassBatches
+from keras_recipes.data.subset import stratified_subset as stratified_subset
 
 __all__ = [
     "batches",
@@ -19,4 +20,5 @@ __all__ = [
     "resample_features",
     "AuditReport",
     "audit",
+    "stratified_subset",
 ]

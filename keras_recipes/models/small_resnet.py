@@ -54,7 +54,10 @@ def small_resnet(input_shape, num_classes, width=32, depth=8,
     Args:
         input_shape: tuple, the image shape without the batch axis, e.g.
             `(28, 28, 1)` (or `(1, 28, 28)` with `"channels_first"`).
-        num_classes: int, number of classes of the softmax output.
+        num_classes: int, number of classes of the softmax output, or
+            `None` for an encoder that returns the pooled features
+            `(batch, 4 * width)` (for self-supervised pretraining with
+            `keras_recipes.ssl`).
         width: int, filters of the first stage. Defaults to `32`.
         depth: int, `6 * n + 2` weighted layers. Defaults to `8` (one block
             per stage).
@@ -70,7 +73,8 @@ def small_resnet(input_shape, num_classes, width=32, depth=8,
         name: str, the model name. Defaults to `"small_resnet"`.
 
     Returns:
-        An uncompiled `keras.Model` mapping images to class probabilities.
+        An uncompiled `keras.Model` mapping images to class probabilities
+        (or to features, with `num_classes=None`).
 
     Example:
 
@@ -92,7 +96,8 @@ def small_resnet(input_shape, num_classes, width=32, depth=8,
         )
     for dim in input_shape:
         check_number("input_shape", dim, min_value=1, integer=True)
-    check_number("num_classes", num_classes, min_value=2, integer=True)
+    check_number("num_classes", num_classes, min_value=2, integer=True,
+                 allow_none=True)
     check_number("width", width, min_value=1, integer=True)
     check_number("depth", depth, min_value=8, integer=True)
     if (depth - 2) % 6:
@@ -135,6 +140,8 @@ def small_resnet(input_shape, num_classes, width=32, depth=8,
                     f"stage{stage + 1}_block{block + 1}", channel_axis,
                 )
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        if num_classes is None:
+            return keras.Model(inputs, x, name=name)
         if dropout:
             x = keras.layers.Dropout(dropout, name="dropout")(x)
         outputs = keras.layers.Dense(
