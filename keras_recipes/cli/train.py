@@ -88,20 +88,26 @@ def _split(x, y, args):
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
 
-def _load_teacher(path, input_shape, num_classes):
-    """The `--teacher` model, checked against the dataset."""
+def _load_model_flag(flag, path):
+    """The Keras model saved at `path` for `flag`, or a one-line usage
+    error naming the flag."""
     import keras
 
     if not os.path.isfile(path):
-        raise UsageError(f"--teacher: no such file {path}")
+        raise UsageError(f"{flag}: no such file {path}")
     try:
-        teacher = keras.saving.load_model(path)
+        model = keras.saving.load_model(path)
     except Exception as e:  # any reason the file is not a Keras model
-        raise UsageError(
-            f"--teacher: cannot load {path}: {one_line(e)}"
-        ) from None
-    if not isinstance(teacher, keras.Model):
-        raise UsageError(f"--teacher: {path} is not a Keras model")
+        raise UsageError(f"{flag}: cannot load {path}: {one_line(e)}") \
+            from None
+    if not isinstance(model, keras.Model):
+        raise UsageError(f"{flag}: {path} is not a Keras model")
+    return model
+
+
+def _load_teacher(path, input_shape, num_classes):
+    """The `--teacher` model, checked against the dataset."""
+    teacher = _load_model_flag("--teacher", path)
     expected = (None, *tuple(input_shape))
     teacher_in = tuple(teacher.input_shape)
     teacher_out = tuple(teacher.output_shape)
@@ -122,16 +128,7 @@ def _from_encoder(path, input_shape, num_classes):
     """A classifier: the `--init-from` encoder plus a new softmax head."""
     import keras
 
-    if not os.path.isfile(path):
-        raise UsageError(f"--init-from: no such file {path}")
-    try:
-        encoder = keras.saving.load_model(path)
-    except Exception as e:  # any reason the file is not a Keras model
-        raise UsageError(
-            f"--init-from: cannot load {path}: {one_line(e)}"
-        ) from None
-    if not isinstance(encoder, keras.Model):
-        raise UsageError(f"--init-from: {path} is not a Keras model")
+    encoder = _load_model_flag("--init-from", path)
     expected = (None, *tuple(input_shape))
     if tuple(encoder.input_shape) != expected:
         raise UsageError(
