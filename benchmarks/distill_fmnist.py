@@ -34,24 +34,10 @@ import time
 
 import keras
 import numpy as np
+from _common import EpochTimer  # benchmarks/ is on sys.path
 
 import keras_recipes
 from keras_recipes import distillation
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
-
-    def per_epoch(self):
-        times = self.times[1:] or self.times
-        return float(np.median(times))
 
 
 def student_cnn():

@@ -38,6 +38,7 @@ import time
 
 import keras
 import numpy as np
+from _common import EpochTimer  # benchmarks/ is on sys.path
 
 from keras_recipes import callbacks as kr_callbacks
 from keras_recipes import data
@@ -82,17 +83,6 @@ def fine_tune(encoder, x, y, x_test, y_test, epochs, pretrained):
         batch_size=64, verbose=0,
     )
     return test_accuracy(model, x_test, y_test)
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
 
 
 def throughput(model, x, y=None, batch_size=256):

@@ -11,23 +11,12 @@ through `keras_recipes.data.batches`.
 """
 
 import argparse
-import time
 
 import keras
 import numpy as np
+from _common import EpochTimer  # benchmarks/ is on sys.path
 
 import keras_recipes
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
 
 
 def make_model():
